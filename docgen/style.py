@@ -95,15 +95,13 @@ class Style:
 
     @property
     def flow_bottom(self) -> float:
-        """The lowest point a line may reach.
+        """The lowest point a line may reach: 22 × 28.95 pt below the top.
 
         With a line grid, LibreOffice shrinks the page body to whole grid lines
-        and centres them, so the usable height is 22 × 28.95 pt plus half the
-        remainder (0.45 pt), not the full 637.8 pt; Word allows more, so the
-        LibreOffice figure is the one both programs fit.
+        (636.9 of the 637.8 pt) and moves it down by half the rest; nothing may
+        go below the last grid line. Word allows more, so this fits both.
         """
-        lines_height = self.grid.lines * self.pitch
-        return self.top + (self.text_height + lines_height) / 2
+        return self.top + self.grid.lines * self.pitch
 
     @property
     def char_width(self) -> float:

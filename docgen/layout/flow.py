@@ -272,27 +272,39 @@ class FlowBuilder:
         return [self.row(element, "\n".join(lines), align="center", char_spacing=0.0)]
 
     def break_title(self, title: str, max_width: float, element: str) -> list[str]:
-        """Break a long title at a meaningful boundary, longer line on top (R-TITLE-2)."""
-        width = self.width([self.run(element, title)], "标题", spacing=False)
-        if width <= max_width:
+        """Break a long title between words, longer line on top (R-TITLE-2).
+
+        Breaks after 关于, after 、 and ，, and before 的 + the document type are
+        preferred; other word boundaries (from a dictionary) cost a little;
+        never inside a number, a Latin word or 《》.
+        """
+        def width(text: str) -> float:
+            return self.width([self.run(element, text)], "标题", spacing=False)
+
+        total = width(title)
+        if total <= max_width:
             return [title]
-        lines_needed = math.ceil(width / max_width)
-        candidates = title_break_points(title)
-        best: list[str] | None = None
-        best_score = math.inf
-        for cuts in _combinations(candidates, lines_needed - 1):
-            parts = [title[a:b] for a, b in zip((0, *cuts), (*cuts, len(title)), strict=True)]
-            widths = [self.width([self.run(element, p)], "标题", spacing=False) for p in parts]
-            if max(widths) > max_width:
-                continue
-            score = max(widths) - min(widths)
-            score += sum(0.3 * el_w for el_w in _increases(widths))  # prefer 上长下短
-            if score < best_score:
-                best, best_score = parts, score
-        if best is None:  # no good boundary: even breaks that still keep numbers and 《》 whole
-            per = math.ceil(len(title) / lines_needed)
-            best = [title[i : i + per] for i in range(0, len(title), per)]
-        return best
+        strong = title_break_points(title)
+        weak = [p for p in word_boundaries(title) if p not in strong]
+        penalty = {p: 0.0 for p in strong} | {p: self.el(element).size_pt * 1.5 for p in weak}
+        candidates = sorted(penalty)
+        needed = math.ceil(total / max_width)
+        for count in range(needed, needed + 3):
+            best: list[str] | None = None
+            best_score = math.inf
+            for cuts in itertools.combinations(candidates, count - 1):
+                parts = [title[a:b] for a, b in itertools.pairwise((0, *cuts, len(title)))]
+                widths = [width(p) for p in parts]
+                if max(widths) > max_width:
+                    continue
+                score = max(widths) - min(widths) + sum(penalty[c] for c in cuts)
+                score += sum(0.3 * (b - a) for a, b in itertools.pairwise(widths) if b > a)  # prefer 上长下短
+                if score < best_score:
+                    best, best_score = parts, score
+            if best is not None:
+                return best
+        per = math.ceil(len(title) / needed)  # no boundary fits at all: cut evenly
+        return [title[i : i + per] for i in range(0, len(title), per)]
 
     def recipients_text(self) -> str:
         return "，".join(self.doc.recipients).rstrip("：:") + "："
@@ -487,11 +499,21 @@ def title_break_points(title: str) -> list[int]:
     return sorted(p for p in points if 0 < p < len(title) and not (title[p - 1].isdigit() and title[p].isdigit()))
 
 
-def _combinations(points: list[int], k: int) -> list[tuple[int, ...]]:
-    from itertools import combinations
+def word_boundaries(text: str) -> list[int]:
+    """Word boundaries from jieba's dictionary, outside numbers, Latin words and 《》.
 
-    return list(combinations(points, k))
+    jieba is the standard Chinese word segmenter; it is loaded only when a
+    title needs breaking, as its dictionary takes about a second to load.
+    """
+    import logging
 
+    import jieba
 
-def _increases(widths: list[float]) -> list[float]:
-    return [b - a for a, b in itertools.pairwise(widths) if b > a]
+    jieba.setLogLevel(logging.WARNING)
+    points, position, depth = [], 0, 0
+    for word in jieba.cut(text):
+        depth += word.count("《") - word.count("》")
+        position += len(word)
+        if depth == 0 and 0 < position < len(text) and not (text[position - 1].isascii() and text[position].isascii()):
+            points.append(position)
+    return points

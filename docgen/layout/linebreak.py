@@ -47,6 +47,11 @@ class Atom:
         return self.width + self.spacing + self.autospace
 
 
+def trailing_space(atom: Atom) -> float:
+    """The part of an atom's autospace that does not count when it ends a line."""
+    return 0.0 if is_latin(atom.ch) else atom.autospace
+
+
 def is_latin(ch: str) -> bool:
     return "!" <= ch <= "~"
 
@@ -87,8 +92,9 @@ def break_lines(atoms: Sequence[Atom], first_width: float, width: float, hanging
         k = u
         while k < len(units):
             s, e = units[k]
-            # The autospace after a line's last atom is not part of the line.
-            w = unit_widths[k] - atoms[e - 1].autospace
+            # Space before a Latin neighbour is not part of the line; LibreOffice
+            # counts the space after Latin text before a Chinese one.
+            w = unit_widths[k] - trailing_space(atoms[e - 1])
             if used + w > avail + EPSILON and not atoms[s].ch.isspace():
                 break
             used += unit_widths[k]
@@ -114,7 +120,7 @@ def hung_tail(atoms: Sequence[Atom], start: int, end: int, avail: float) -> bool
     """Whether the line's last atom hangs past the right edge."""
     if end <= start or atoms[end - 1].ch not in HANGING:
         return False
-    natural = sum(a.advance for a in atoms[start:end]) - atoms[end - 1].autospace
+    natural = sum(a.advance for a in atoms[start:end]) - trailing_space(atoms[end - 1])
     return natural > avail + EPSILON
 
 
@@ -125,7 +131,7 @@ def place_line(
     xs: list[float] = []
     hangs = hung_tail(atoms, start, end, avail)
     body_end = end - 1 if hangs else end
-    natural = sum(a.advance for a in atoms[start:body_end]) - (atoms[body_end - 1].autospace if body_end > start else 0)
+    natural = sum(a.advance for a in atoms[start:body_end]) - (trailing_space(atoms[body_end - 1]) if body_end > start else 0)
     extra = avail - natural
     gaps: list[int] = []  # atom indices after which justification space goes
     if align == "both" and not last and extra > 0:
