@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass, field
 
 from docgen.layout.boxes import PictureMark, Row, RuleMark, Run, Tab, TextMark
-from docgen.layout.linebreak import Atom
+from docgen.layout.linebreak import Atom, trailing_space
 from docgen.layout.numbering import HeadingCounter, chinese_date
 from docgen.layout.shaping import Shaper
 from docgen.model import Block, Document, Heading, Image, PageBreak, Paragraph, Table
@@ -91,7 +91,7 @@ class FlowBuilder:
 
     def width(self, runs: list[Run], where: str, spacing: bool = True) -> float:
         atoms: list[Atom] = self.shaper.shape(runs, where, spacing)
-        return sum(a.advance for a in atoms) - (atoms[-1].autospace if atoms else 0)
+        return sum(a.advance for a in atoms) - (trailing_space(atoms[-1]) if atoms else 0)
 
     def el(self, name: str) -> ElementStyle:
         return self.style.element(name)
@@ -514,6 +514,7 @@ def word_boundaries(text: str) -> list[int]:
     for word in jieba.cut(text):
         depth += word.count("《") - word.count("》")
         position += len(word)
-        if depth == 0 and 0 < position < len(text) and not (text[position - 1].isascii() and text[position].isascii()):
+        # A number keeps its unit: 2023年度, 5号 (R-TEXT-5 in spirit).
+        if depth == 0 and 0 < position < len(text) and not text[position - 1].isascii():
             points.append(position)
     return points

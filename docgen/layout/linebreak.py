@@ -40,16 +40,36 @@ class Atom:
     size: float
     color: str
     bold: bool = False
-    autospace: float = 0.0  # extra space after it, before a neighbour of the other script
+    boundary: float = 0.0  # the character spacing given back where Chinese and ASCII text meet
+    autospace: float = 0.0  # the Asian/Latin space before a neighbouring hanzi or Latin letter/digit
 
     @property
     def advance(self) -> float:
-        return self.width + self.spacing + self.autospace
+        return self.width + self.spacing + self.boundary + self.autospace
+
+
+def _may_hang(atoms: Sequence[Atom], index: int) -> bool:
+    """A mark of HANGING may hang, except after a Latin letter or digit.
+
+    Word, WPS and LibreOffice hang ，。 after Chinese text; after 2023 or
+    GB/T or 12% LibreOffice does not, so the mark goes to the next line with the
+    word before it, which is right in every program.
+    """
+    if atoms[index].ch not in HANGING:
+        return False
+    before = index
+    while before > 0 and is_latin(atoms[before - 1].ch):
+        before -= 1
+    return not any(a.ch.isalnum() for a in atoms[before:index])
 
 
 def trailing_space(atom: Atom) -> float:
-    """The part of an atom's autospace that does not count when it ends a line."""
-    return 0.0 if is_latin(atom.ch) else atom.autospace
+    """The space after an atom that does not count when it ends a line.
+
+    The Asian/Latin space never does; a Latin character at the end of its
+    run keeps its full width, as LibreOffice measures it.
+    """
+    return atom.autospace + (0.0 if is_latin(atom.ch) else atom.boundary)
 
 
 def is_latin(ch: str) -> bool:
@@ -104,7 +124,7 @@ def break_lines(atoms: Sequence[Atom], first_width: float, width: float, hanging
             break
         if k == u:  # a single unit wider than the line: it gets a line of its own
             k = u + 1
-        elif hanging and atoms[units[k][0]].ch in HANGING and units[k][1] - units[k][0] == 1:
+        elif hanging and _may_hang(atoms, units[k][0]) and units[k][1] - units[k][0] == 1:
             k += 1  # hang it in the margin
         else:
             while k - 1 > u and (

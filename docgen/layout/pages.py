@@ -54,6 +54,7 @@ class Paginator:
             for atom in atoms:
                 atom.width *= row.horiz_scale
                 atom.spacing *= row.horiz_scale
+                atom.boundary *= row.horiz_scale
                 atom.autospace *= row.horiz_scale
         return atoms
 
