@@ -124,8 +124,13 @@ def break_lines(atoms: Sequence[Atom], first_width: float, width: float, hanging
             break
         if k == u:  # a single unit wider than the line: it gets a line of its own
             k = u + 1
-        elif hanging and _may_hang(atoms, units[k][0]) and units[k][1] - units[k][0] == 1:
-            k += 1  # hang it in the margin
+        elif (
+            hanging
+            and _may_hang(atoms, units[k][0])
+            and units[k][1] - units[k][0] == 1
+            and not (k + 1 < len(units) and atoms[units[k + 1][0]].ch in NOT_AT_LINE_START)
+        ):
+            k += 1  # hang it in the margin (unless what follows may not begin a line either: ！？)
         else:
             while k - 1 > u and (
                 atoms[units[k][0]].ch in NOT_AT_LINE_START or atoms[units[k - 1][1] - 1].ch in NOT_AT_LINE_END

@@ -245,12 +245,13 @@ class Paginator:
             self.break_row(row)
         height = sum(r.total_height for r in colophon)
         last = len(self.pages)  # 1-based number of the last content page
-        free = self.style.flow_bottom - self.content_bottom(placed)
+        # Room below the content, seals included, with a blank line above the 版记.
+        room = self.style.flow_bottom - self.content_bottom(placed)
         even = bool(self.style.colophon.even_page)
         tail: list[Row] = []
         unnumbered = None
-        if (not even or last % 2 == 0) and free >= height + self.style.pitch - EPSILON:
-            tail.append(spacer(free - height))
+        if (not even or last % 2 == 0) and room >= height + self.style.pitch - EPSILON:
+            tail.append(spacer(self.style.flow_bottom - self.y - height))
         elif not even or last % 2 == 1:
             tail.append(_page_break_spacer(self.style.flow_bottom - self.style.top - height))
         else:  # even page without room: a blank page, then the 版记; neither numbered (R-PGNUM-4)
@@ -270,8 +271,7 @@ class Paginator:
         el = self.style.element("page_number")
         cfg = self.style.page_number
         face = self.fonts.face(el.font)
-        dash_centre = _dash_centre(face.path, el.size_pt)
-        baseline = self.style.bottom + cfg.dash_below_mm * MM + dash_centre
+        baseline = self.style.bottom + cfg.dash_below_mm * MM + dash_centre(face.path, el.size_pt)
         indent = cfg.indent_chars * self.style.char_width
         for page in self.pages:
             if page.number is None:
@@ -312,7 +312,7 @@ def _dash_centre_units(path: Path) -> tuple[float, float]:
         return (glyf.yMin + glyf.yMax) / 2 / upm, upm
 
 
-def _dash_centre(path: Path, size: float) -> float:
+def dash_centre(path: Path, size: float) -> float:
     """How far the em dash's ink centre lies above the baseline, in pt (R-PGNUM-2 measures the dash)."""
     ratio, _ = _dash_centre_units(path)
     return ratio * size

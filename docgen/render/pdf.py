@@ -26,7 +26,12 @@ PDF_CREATOR = "docgen"
 
 def render_pdf(layout: Layout, doc: Document, style: Style) -> bytes:
     buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=(style.page_width, style.page_height), invariant=1, pageCompression=1)
+    # reportlab starts every page in Helvetica; start in the body font so no base-14 font is referenced.
+    body_font = next(g.font for page in layout.pages for row in page.rows for line in row.lines for g in line.glyphs)
+    canvas = Canvas(
+        buffer, pagesize=(style.page_width, style.page_height), invariant=1, pageCompression=1,
+        initialFontName=body_font,
+    )
     canvas.setTitle(doc.title or doc.source.stem)
     canvas.setAuthor(doc.meta.author or (doc.signature.issuers[0] if doc.signature.issuers else ""))
     canvas.setSubject(doc.meta.subject or "")
