@@ -9,14 +9,12 @@ bytes.
 from __future__ import annotations
 
 import io
-import itertools
 import math
-from collections.abc import Iterable
 
 from reportlab.lib.colors import HexColor
 from reportlab.pdfgen.canvas import Canvas
 
-from docgen.layout.boxes import Glyph, Layout, Line, PictureMark, Row, RuleMark, TableBox, TextMark
+from docgen.layout.boxes import Layout, Line, PictureMark, Row, RuleMark, TableBox, TextMark
 from docgen.layout.flow import Geometry
 from docgen.model import Document
 from docgen.style import Style
@@ -93,16 +91,17 @@ class _Painter:
         text = self.canvas.beginText()
         text.setHorizScale(line.horiz_scale * 100)
         y = self.h - line.baseline
-        for group in _groups(line.glyphs, line.horiz_scale):
-            first = group[0]
-            text.setTextOrigin(first.x, y)
-            text.setFont(first.font, first.size)
-            text.setFillColor(HexColor("#" + first.color))
-            spacing = 0.0
-            if len(group) > 1:
-                spacing = (group[1].x - first.x - first.width) / line.horiz_scale
-            text.setCharSpace(spacing)
-            text.textOut("".join(g.ch for g in group))
+        current: tuple[str, float, str] | None = None
+        # Every glyph at the x the layout gave it: reportlab splits TrueType
+        # text into 256-glyph subsets and loses the character spacing at
+        # their seams, so a run drawn with Tc would drift.
+        for glyph in line.glyphs:
+            if (glyph.font, glyph.size, glyph.color) != current:
+                current = (glyph.font, glyph.size, glyph.color)
+                text.setFont(glyph.font, glyph.size)
+                text.setFillColor(HexColor("#" + glyph.color))
+            text.setTextOrigin(glyph.x, y)
+            text.textOut(glyph.ch)
         self.canvas.drawText(text)
 
     def rule(self, mark: RuleMark, row: Row) -> None:
@@ -146,17 +145,3 @@ class _Painter:
                     self.line(Line(line.glyphs, baseline=top + n * box.line_height + self.cell_baseline))
 
 
-def _groups(glyphs: list[Glyph], scale: float) -> Iterable[list[Glyph]]:
-    """Consecutive glyphs of one font, size and colour with an even spacing: one text operator each."""
-    group: list[Glyph] = [glyphs[0]]
-    spacing: float | None = None
-    for prev, glyph in itertools.pairwise(glyphs):
-        gap = glyph.x - prev.x - prev.width
-        same = (glyph.font, glyph.size, glyph.color) == (prev.font, prev.size, prev.color)
-        if same and (spacing is None or abs(gap - spacing) < 0.001):
-            spacing = gap
-            group.append(glyph)
-        else:
-            yield group
-            group, spacing = [glyph], None
-    yield group
