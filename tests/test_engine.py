@@ -6,16 +6,16 @@ top-left corner; sizes in pt.
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 
 import pytest
+from conftest import Built
 
 from docgen.fonts import load_fontset
 from docgen.layout.pages import dash_centre
 from docgen.pdftext import MM_PER_PT, TextLine
 from docgen.style import MM
-
-from conftest import Built
 
 BODY_PITCH = 28.95
 G2 = (3 * BODY_PITCH - 16) * MM_PER_PT  # 24.99 mm
@@ -61,7 +61,7 @@ def test_full_body_page_has_22_lines_on_the_grid(built: dict[str, Built]) -> Non
     page = built["report-2022"].pages[2]
     lines = body_lines(page)
     assert len(lines) == 22
-    pitches = {round(b.baseline - a.baseline, 2) for a, b in zip(lines, lines[1:], strict=False)}
+    pitches = {round(b.baseline - a.baseline, 2) for a, b in itertools.pairwise(lines)}
     assert all(28.90 <= p <= 29.65 for p in pitches), pitches
     assert 36.5 <= em_top(lines[0]) <= 40.5  # the spec's window is 40.3 for a centred em box; see README
     assert 258.9 <= em_bottom(lines[-1]) <= 262.5
@@ -169,7 +169,7 @@ def test_title_breaks_between_words(built: dict[str, Built]) -> None:  # R-TITLE
     lines = [line.text for line in rows[0].lines]
     assert "".join(lines) == "XX县人民政府办公室关于做好2023年度基层党建述职评议考核工作的通知"
     assert len(lines) >= 2
-    for upper, lower in zip(lines, lines[1:], strict=False):
+    for upper, lower in itertools.pairwise(lines):
         assert not upper[-1].isdigit() and not lower[0].isdigit()  # 2023年度 stays whole
 
 
@@ -228,7 +228,7 @@ def test_sealed_joint_signature(built: dict[str, Built]) -> None:  # R-SIG-1, R-
     assert len(seals) == 2
     assert seals[0]["x1"] < seals[1]["x0"]  # they do not touch
     for seal in seals:
-        assert 28.0 <= seal["x0"] * MM_PER_PT and seal["x1"] * MM_PER_PT <= 184.0
+        assert seal["x0"] * MM_PER_PT >= 28.0 and seal["x1"] * MM_PER_PT <= 184.0
     last = seals[-1]
     assert last["x0"] < date.chars[0]["x0"] and date.chars[-1]["x1"] < last["x1"]
     names = find(b, "XX县财政局", 1)
