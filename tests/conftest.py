@@ -50,3 +50,14 @@ def built(out_dir: Path) -> dict[str, Built]:
         pdf = out_dir / f"{stem}.pdf"
         result[stem] = Built(pdf, out_dir / f"{stem}.docx", layout, style, read_pdf(pdf))
     return result
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print the .docx/PDF fidelity figures of the run (docgen.fidelity)."""
+    import test_fidelity
+
+    lines = test_fidelity.fidelity_summary()
+    if lines:
+        terminalreporter.section("LibreOffice 渲染 .docx 与 PDF 对比 (docx vs PDF fidelity)")
+        for line in lines:
+            terminalreporter.write_line(line)
