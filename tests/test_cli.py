@@ -66,3 +66,18 @@ def test_good_file_builds_both_formats(tmp_path: Path) -> None:
     result = run("build", "doc.yaml", "-o", "out", "--format", "pdf", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["doc.pdf"]
+
+
+def test_outputs_get_ordinary_file_permissions(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    (tmp_path / "doc.yaml").write_text(GOOD, encoding="utf-8")
+    old = os.umask(0o022)
+    try:
+        result = run("build", "doc.yaml", "-o", "out", cwd=tmp_path)
+    finally:
+        os.umask(old)
+    assert result.returncode == 0, result.stderr
+    for path in (tmp_path / "out").iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o644, path
