@@ -69,7 +69,7 @@ def trailing_space(atom: Atom) -> float:
     The Asian/Latin space never does; a Latin character at the end of its
     run keeps its full width, as LibreOffice measures it.
     """
-    return atom.autospace + (0.0 if is_latin(atom.ch) else atom.boundary)
+    return atom.autospace + (0.0 if is_latin(atom.ch) else atom.boundary) + atom.spacing
 
 
 def is_latin(ch: str) -> bool:

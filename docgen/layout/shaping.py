@@ -15,6 +15,8 @@ from docgen.fonts import FontSet
 from docgen.layout.boxes import Run
 from docgen.layout.linebreak import Atom
 
+OPENING_QUOTES = frozenset("“‘")
+
 
 def is_cjk(ch: str) -> bool:
     o = ord(ch)
@@ -65,6 +67,10 @@ class Shaper:
         for left, right in itertools.pairwise(atoms):
             # The measured figures are for 16 pt text; the spaces grow with the size.
             left.boundary, left.autospace = (x * left.size / 16 for x in self.boundary_space(left.ch, right.ch))
+        if atoms and atoms[0].ch in OPENING_QUOTES:
+            # A quotation mark opening a paragraph is a script run of its own in
+            # LibreOffice and so loses its character spacing (measured).
+            atoms[0].boundary += self.boundary * atoms[0].size / 16
         return atoms
 
     def boundary_space(self, left: str, right: str) -> tuple[float, float]:
