@@ -311,3 +311,17 @@ def test_pdf_metadata(built: dict[str, Built]) -> None:
     assert info["Title"] == "XX县人民政府办公室关于做好2023年度基层党建述职评议考核工作的通知"
     assert info["Author"] == "XX县人民政府办公室"
     assert info["Subject"] == "基层党建述职评议考核"
+
+
+def test_missing_glyph_is_drawn_from_the_fallback_and_reported(tmp_path) -> None:  # fonts issue, item 3
+    from docgen.build import build_file
+    from docgen.pdftext import read_pdf
+
+    data = tmp_path / "names.yaml"
+    data.write_text("style: plain\ntitle: 情况报告\nbody:\n  - 张喆、李堃同志参加会议。\n", encoding="utf-8")
+    result = build_file(data, tmp_path)
+    assert any("names.yaml:4:5" in w and "喆" in w and "U+5586" in w for w in result.warnings), result.warnings
+    chars = [c for page in read_pdf(tmp_path / "names.pdf") for line in page.lines for c in line.chars]
+    drawn = {c["text"]: c["fontname"].split("+")[-1] for c in chars}
+    assert drawn["喆"] == drawn["堃"] != drawn["张"]  # the fallback face, not a blank
+    assert drawn["张"] == "FandolFang-Regular"

@@ -106,6 +106,7 @@ class Row:
 
     kind: str
     runs: list[Run] = field(default_factory=list)
+    where: str = ""  # the source of the text, for warnings: "doc.yaml:12:5 正文"
     align: str = "both"  # both | left | center | right
     first_indent: float = 0.0
     left_indent: float = 0.0

@@ -17,7 +17,7 @@ from docgen.layout.boxes import PictureMark, Row, RuleMark, Run, Tab, TextMark
 from docgen.layout.linebreak import Atom, trailing_space
 from docgen.layout.numbering import HeadingCounter, chinese_date
 from docgen.layout.shaping import Shaper
-from docgen.model import Block, Document, Heading, Image, PageBreak, Paragraph, Table
+from docgen.model import Block, Document, Heading, Image, Loc, PageBreak, Paragraph, Table
 from docgen.style import MM, ElementStyle, Style
 
 EM_ASCENT = 0.88  # share of the em box above the baseline (spec §1.2)
@@ -83,14 +83,22 @@ class FlowBuilder:
         el = self.style.element(element)
         return float(el.line_pitch_pt or self.pitch)
 
-    def row(self, element: str, text: str, **kw: object) -> Row:
+    def row(self, element: str, text: str, loc: Loc | str | None = None, **kw: object) -> Row:
+        """A row of one element; ``loc`` (a source position or a doc.locs key) names it in warnings."""
         row = Row(kind=element, runs=[self.run(element, text)], line_height=self.line_height(element))
+        row.where = self.where(element, loc)
         for key, value in kw.items():
             setattr(row, key, value)
         return row
 
+    def where(self, element: str, loc: Loc | str | None) -> str:
+        label = self.style.elements[element].docx_style if element in self.style.elements else element
+        if isinstance(loc, str):
+            loc = self.doc.locs.get(loc)
+        return f"{loc} {label}" if loc else f"{self.doc.source.name} {label}"
+
     def width(self, runs: list[Run], where: str, spacing: bool = True) -> float:
-        atoms: list[Atom] = self.shaper.shape(runs, where, spacing)
+        atoms: list[Atom] = self.shaper.shape(runs, where, spacing, report=False)
         return sum(a.advance for a in atoms) - (trailing_space(atoms[-1]) if atoms else 0)
 
     def el(self, name: str) -> ElementStyle:
@@ -105,10 +113,10 @@ class FlowBuilder:
             rows += self.header()
         else:
             rows += self.plain_top()
-        rows += self.title_rows(self.doc.title, self.doc.title_lines, "title")
+        rows += self.title_rows(self.doc.title, self.doc.title_lines, "title", "title")
         if self.doc.recipients:
             rows.append(spacer(self.pitch * self.style.body.recipients_gap_lines))
-            rows.append(self.row("recipients", self.recipients_text(), align="both"))
+            rows.append(self.row("recipients", self.recipients_text(), "recipients", align="both"))
         elif self.doc.body:
             rows.append(spacer(self.pitch))
         rows += self.blocks(self.doc.body, "正文")
@@ -122,7 +130,7 @@ class FlowBuilder:
             note = self.doc.note.strip()
             if not note.startswith(("（", "(")):
                 note = f"（{note}）"
-            rows.append(self.row("note", note, first_indent=2 * self.cw))
+            rows.append(self.row("note", note, "note", first_indent=2 * self.cw))
         for index, attachment in enumerate(self.doc.attachments, start=1):
             flow.attachments.append(self.attachment(index, attachment))
         flow.colophon = self.colophon()
@@ -263,13 +271,13 @@ class FlowBuilder:
 
     # ------------------------------------------------------------ 主体
 
-    def title_rows(self, title: str, explicit: list[str] | None, element: str) -> list[Row]:
+    def title_rows(self, title: str, explicit: list[str] | None, element: str, loc: Loc | str | None) -> list[Row]:
         if not title and not explicit:
             return []
         el = self.el(element)
         max_width = self.style.text_width - 2 * el.size_pt  # practice: no completely full line (R-TITLE-2)
         lines = explicit or self.break_title(title, max_width, element)
-        return [self.row(element, "\n".join(lines), align="center", char_spacing=0.0)]
+        return [self.row(element, "\n".join(lines), loc, align="center", char_spacing=0.0)]
 
     def break_title(self, title: str, max_width: float, element: str) -> list[str]:
         """Break a long title between words, longer line on top (R-TITLE-2).
@@ -315,7 +323,7 @@ class FlowBuilder:
         keep_numbers = self.style.body.heading_numbers == "keep"
         for block in blocks:
             if isinstance(block, Paragraph):
-                rows.append(self.row("body", block.text, first_indent=2 * self.cw))
+                rows.append(self.row("body", block.text, block.loc, first_indent=2 * self.cw))
             elif isinstance(block, Heading):
                 element = f"h{block.level}"
                 number = counter.next(block.level)
@@ -325,6 +333,7 @@ class FlowBuilder:
                 if block.run_in:
                     runs.append(self.run("body", block.run_in))
                 row = Row(kind=element, runs=runs, line_height=self.pitch, first_indent=2 * self.cw)
+                row.where = self.where(element, block.loc)
                 row.keep_with_next = not block.run_in
                 rows.append(row)
             elif isinstance(block, PageBreak):
@@ -429,7 +438,7 @@ class FlowBuilder:
         label = "附件" if count == 1 else f"附件{index}"
         rows = [self.row("attachment_label", label, align="left", page_break_before=True)]
         rows.append(spacer(self.pitch))  # R-ATT-3: the title on line 3
-        rows += self.title_rows(attachment.title, None, "attachment_title")
+        rows += self.title_rows(attachment.title, None, "attachment_title", attachment.loc)
         rows.append(spacer(self.pitch))
         rows += self.blocks(attachment.body, f"附件{index}")
         return rows

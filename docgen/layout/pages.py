@@ -61,7 +61,7 @@ class Paginator:
     def break_row(self, row: Row) -> None:
         """Fill ``row.lines`` with glyphs at their x positions."""
         left = self.style.left
-        where = row.kind
+        where = row.where or row.kind
         if row.tabs:
             glyphs: list[Glyph] = []
             for tab in row.tabs:

@@ -42,16 +42,18 @@ class Shaper:
         self.warnings: list[str] = []
         self._reported: set[tuple[str, str]] = set()
 
-    def shape(self, runs: Iterable[Run], where: str, spacing: bool = True) -> list[Atom]:
+    def shape(self, runs: Iterable[Run], where: str, spacing: bool = True, report: bool = True) -> list[Atom]:
+        """Atoms for ``runs``; with ``report``, a character no font of its role has is a warning naming ``where``."""
         atoms: list[Atom] = []
         for run in runs:
             for ch in run.text:
                 role = self.latin_role if self.latin_role and ch.isascii() and not ch.isspace() else run.role
                 face = self.fonts.face_for_char(role, ch)
                 if face is None:
-                    self._warn(ch, where, "没有任何字体含有此字，打印为空白方框 (no font has this character)")
+                    if report:
+                        self._warn(ch, where, "没有任何字体含有此字，打印为空白方框 (no font has this character)")
                     face = self.fonts.face(role)
-                elif face.role != role:
+                elif face.role != role and report:
                     self._warn(ch, where, f"{self.fonts.face(role).family} 缺少此字，改用 {face.family} (drawn from the fallback font)")
                 atoms.append(
                     Atom(
