@@ -10,7 +10,8 @@ laid out by those programs, breaks where the PDF does:
   the next line;
 - with hanging punctuation on, one of ，。、；：？！ may hang past the right edge;
 - a run of ASCII letters, digits and their joiners (2.1, 10.5%, 6+3, GB/T)
-  is never split, nor are —— and …….
+  is never split, nor are —— and …… (GB/T 15834); …… does not begin a line
+  (Word's simplified-Chinese list).
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 # LibreOffice's zh_CN lists (liblocaledata_others), which match Word's
-# simplified-Chinese defaults for the characters 公文 use.
+# simplified-Chinese defaults for the characters 公文 use; … added from Word's list.
 NOT_AT_LINE_START = frozenset(
-    "!),.:;?]}¢'\"、。〉》」』】〕〗〞︰︱︳﹐､﹒﹔﹕﹖﹗﹚﹜﹞！），．：；？｜｝︴︶︸︺︼︾﹀﹂﹄﹏～￠々‖•·ˇˉ―′’”"
+    "!),.:;?]}¢'\"、。〉》」』】〕〗〞︰︱︳﹐､﹒﹔﹕﹖﹗﹚﹜﹞！），．：；？｜｝︴︶︸︺︼︾﹀﹂﹄﹏～￠々‖•·ˇˉ―′’”…"
 )
 NOT_AT_LINE_END = frozenset("([{£¥'\"‵〈《「『【〔〖（［｛￡￥〝︵︷︹︻︽︿﹁﹃﹙﹛﹝“‘")
 HANGING = frozenset("!,.:;?、。！，．：；？")

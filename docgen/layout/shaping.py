@@ -79,14 +79,18 @@ class Shaper:
         """Extra space between Chinese and Latin text, as Word, WPS and LibreOffice add it.
 
         Measured on LibreOffice 7.4 at 16 pt: where the text changes between
-        Chinese and ASCII, the last character before the change loses its
+        Chinese and ASCII (or —— and ……, which the .docx tags as English so
+        they stay whole), the last character before the change loses its
         character spacing (the boundary); a hanzi next to an ASCII letter or
         digit also gets the Asian/Latin autospace (1/5 of the font size).
         Returns (boundary, autospace).
         """
-        left_ascii = "!" <= left <= "~"
-        right_ascii = "!" <= right <= "~"
-        if left_ascii == right_ascii or left.isspace() or right.isspace():
+        if left.isspace() != right.isspace():
+            # A space starts or ends a run of its own: the character before the change loses its spacing too.
+            return (self.boundary, 0.0) if left.isascii() and right.isascii() else (0.0, 0.0)
+        left_ascii = "!" <= left <= "~" or left in "…—"
+        right_ascii = "!" <= right <= "~" or right in "…—"
+        if left_ascii == right_ascii or left.isspace():
             return 0.0, 0.0
         alnum_pair = (is_cjk(left) and is_latin_alnum(right)) or (is_latin_alnum(left) and is_cjk(right))
         return self.boundary, self.autospace if alnum_pair else 0.0

@@ -34,7 +34,7 @@ from docgen.style import Style
 SPACER_STYLE = "空行"
 OUTLINE_LEVELS = {"h1": 0, "h2": 1, "h3": 2, "h4": 3}
 LATIN_CHARS = frozenset(chr(c) for c in range(0x21, 0x7F))
-LATIN_OR_NOT = re.compile(r"[!-~]+|[^!-~]+")
+LATIN_OR_NOT = re.compile(r"[!-~]+|…+|—+|[^!-~…—]+")
 ALIGN = {"both": "both", "left": "left", "center": "center", "right": "right", "distribute": "distribute"}
 
 
@@ -273,8 +273,8 @@ class _DocxWriter:
         oxml.set_r(rpr, "w:sz", **{"w:val": str(round(run.size * 2))})
         oxml.set_r(rpr, "w:szCs", **{"w:val": str(round(run.size * 2))})
         if latin:
-            # LibreOffice breaks digits and letters anywhere inside Chinese text;
-            # tagged as English they stay whole, as the standard and Word keep them (R-TEXT-5).
+            # LibreOffice breaks digits, letters, —— and …… anywhere inside Chinese
+            # text; tagged as English they stay whole, as the standard and Word keep them (R-TEXT-3, R-TEXT-5).
             oxml.set_r(rpr, "w:lang", **{"w:val": "en-US", "w:eastAsia": "en-US"})
 
     def next_id(self) -> int:
@@ -420,8 +420,8 @@ class _DocxWriter:
 
 
 def _script_pieces(text: str) -> list[tuple[str, bool]]:
-    """Split text into Chinese pieces and runs of ASCII letters, digits and signs (True)."""
-    return [(m.group(0), m.group(0)[0] in LATIN_CHARS) for m in LATIN_OR_NOT.finditer(text)]
+    """Split text into Chinese pieces and (True) runs of ASCII letters, digits and signs, —— or ……."""
+    return [(m.group(0), m.group(0)[0] in LATIN_CHARS or m.group(0)[0] in "…—") for m in LATIN_OR_NOT.finditer(text)]
 
 
 def _fixed_zip(data: bytes, timestamp: dt.datetime) -> bytes:
