@@ -160,13 +160,12 @@ class FlowBuilder:
             used += self.pitch
         if not h.issuer_mark:
             return rows
-        mark_el = self.el("issuer_mark")
         mark_lh = self.line_height("issuer_mark")
         mark_top = self.style.header.mark_top_mm * MM  # R-HDR-6, below the 版心 top
-        rows.append(spacer(mark_top - self.geo.em_top(mark_lh, mark_el.size_pt) - used))
-        mark_rows, mark_height = self.issuer_mark()
+        mark_rows, mark_height, mark_size = self.issuer_mark()
+        rows.append(spacer(mark_top - self.geo.em_top(mark_lh, mark_size) - used))
         rows += mark_rows
-        mark_em_bottom = self.geo.em_bottom(mark_lh, mark_el.size_pt) + mark_height - mark_lh
+        mark_em_bottom = self.geo.em_bottom(mark_lh, mark_size) + mark_height - mark_lh
         gap_lines = int(self.style.header.doc_number_gap_lines)
         number_el = self.el("doc_number")
         # R-HDR-10: 文号 em-top G(2) below the mark's em-bottom.
@@ -190,8 +189,12 @@ class FlowBuilder:
         rows.append(rule_row)
         return rows
 
-    def issuer_mark(self) -> tuple[list[Row], float]:
-        """The red 发文机关标志; a long name is compressed to fit, never wrapped (R-HDR-7)."""
+    def issuer_mark(self) -> tuple[list[Row], float, float]:
+        """The red 发文机关标志; a long name is compressed to fit, never wrapped (R-HDR-7).
+
+        Returns the rows, their height and the font size used: below the
+        style's smallest compression the characters get smaller instead.
+        """
         names = self.doc.header.issuer_mark
         el = self.el("issuer_mark")
         lh = self.line_height("issuer_mark")
@@ -199,8 +202,14 @@ class FlowBuilder:
         if len(names) == 1:
             natural = self.width([self.run("issuer_mark", names[0])], "发文机关标志", spacing=False)
             scale = self.fit_scale(natural, max_width)
+            size = el.size_pt
+            min_scale = float(self.style.header.mark_min_scale)
+            if scale < min_scale:
+                size = math.floor(el.size_pt * scale / min_scale * 2) / 2  # whole half points, as .docx sizes are
+                scale = self.fit_scale(natural * size / el.size_pt, max_width)
             row = self.row("issuer_mark", names[0], align="center", horiz_scale=scale)
-            return [row], lh
+            row.runs = [Run(r.text, r.role, size, r.color, r.bold) for r in row.runs]
+            return [row], lh, size
         # Joint issuing (R-HDR-8): names stacked one a line, justified to equal
         # width; 文件 to their right, centred on the block of names.
         suffix = ""
@@ -233,7 +242,7 @@ class FlowBuilder:
                     self.geo.baseline(lh, el.size_pt) - lh / 2,
                 )
             )
-        return rows, lh * len(names)
+        return rows, lh * len(names), el.size_pt
 
     @staticmethod
     def fit_scale(natural: float, max_width: float) -> float:
