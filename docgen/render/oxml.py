@@ -146,28 +146,27 @@ def _anchor(shape_id: int, x: float, y: float, w: float, h: float, graphic: str,
 WPS_NS = 'xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape"'
 
 
+def _shape(nv_pr: str, w: float, h: float, geometry: str, look: str, body: str = "<wps:bodyPr/>") -> str:
+    """A DrawingML shape (wps:wsp) of one preset geometry, for an anchor."""
+    return (
+        '<a:graphic><a:graphicData uri="http://schemas.microsoft.com/office/word/2010/wordprocessingShape">'
+        f"<wps:wsp {WPS_NS}>{nv_pr}<wps:spPr>"
+        f'<a:xfrm><a:off x="0" y="0"/><a:ext cx="{emu(w)}" cy="{emu(h)}"/></a:xfrm>'
+        f'<a:prstGeom prst="{geometry}"><a:avLst/></a:prstGeom>{look}</wps:spPr>'
+        f"{body}</wps:wsp></a:graphicData></a:graphic>"
+    )
+
+
 def line_shape(shape_id: int, x0: float, x1: float, y: float, thickness: float, color: str) -> _Element:
     """A horizontal rule as an anchored line shape (版头分隔线, 版记 rules): exact position and weight."""
-    graphic = (
-        '<a:graphic><a:graphicData uri="http://schemas.microsoft.com/office/word/2010/wordprocessingShape">'
-        f"<wps:wsp {WPS_NS}><wps:cNvCnPr/><wps:spPr>"
-        f'<a:xfrm><a:off x="0" y="0"/><a:ext cx="{emu(x1 - x0)}" cy="0"/></a:xfrm>'
-        '<a:prstGeom prst="line"><a:avLst/></a:prstGeom>'
-        f'<a:ln w="{emu(thickness)}"><a:solidFill><a:srgbClr val="{color}"/></a:solidFill></a:ln>'
-        "</wps:spPr><wps:bodyPr/></wps:wsp></a:graphicData></a:graphic>"
-    )
-    return _drawing_run(_anchor(shape_id, x0, y, x1 - x0, 0, graphic))
+    look = f'<a:ln w="{emu(thickness)}"><a:solidFill><a:srgbClr val="{color}"/></a:solidFill></a:ln>'
+    return _drawing_run(_anchor(shape_id, x0, y, x1 - x0, 0, _shape("<wps:cNvCnPr/>", x1 - x0, 0, "line", look)))
 
 
 def star_shape(shape_id: int, cx: float, cy: float, size: float, color: str) -> _Element:
-    graphic = (
-        '<a:graphic><a:graphicData uri="http://schemas.microsoft.com/office/word/2010/wordprocessingShape">'
-        f"<wps:wsp {WPS_NS}><wps:cNvSpPr/><wps:spPr>"
-        f'<a:xfrm><a:off x="0" y="0"/><a:ext cx="{emu(size)}" cy="{emu(size)}"/></a:xfrm>'
-        '<a:prstGeom prst="star5"><a:avLst/></a:prstGeom>'
-        f'<a:solidFill><a:srgbClr val="{color}"/></a:solidFill><a:ln><a:noFill/></a:ln>'
-        "</wps:spPr><wps:bodyPr/></wps:wsp></a:graphicData></a:graphic>"
-    )
+    """A solid five-pointed star (the Party organs' star on the red rule, R-HDR-14)."""
+    look = f'<a:solidFill><a:srgbClr val="{color}"/></a:solidFill><a:ln><a:noFill/></a:ln>'
+    graphic = _shape("<wps:cNvSpPr/>", size, size, "star5", look)
     return _drawing_run(_anchor(shape_id, cx - size / 2, cy - size / 2, size, size, graphic))
 
 
@@ -185,15 +184,12 @@ def picture_anchor(shape_id: int, rel_id: str, x: float, y: float, w: float, h: 
 
 def text_box(shape_id: int, x: float, y: float, w: float, h: float, paragraph_xml: str) -> _Element:
     """A borderless text box with no insets: 文件 beside a joint issuer mark (R-HDR-8)."""
-    graphic = (
-        '<a:graphic><a:graphicData uri="http://schemas.microsoft.com/office/word/2010/wordprocessingShape">'
-        f"<wps:wsp {WPS_NS}><wps:cNvSpPr txBox=\"1\"/><wps:spPr>"
-        f'<a:xfrm><a:off x="0" y="0"/><a:ext cx="{emu(w)}" cy="{emu(h)}"/></a:xfrm>'
-        '<a:prstGeom prst="rect"><a:avLst/></a:prstGeom><a:noFill/><a:ln><a:noFill/></a:ln></wps:spPr>'
+    body = (
         f"<wps:txbx><w:txbxContent {nsdecls('w')}>{paragraph_xml}</w:txbxContent></wps:txbx>"
         '<wps:bodyPr lIns="0" tIns="0" rIns="0" bIns="0" anchor="ctr"><a:noAutofit/></wps:bodyPr>'
-        "</wps:wsp></a:graphicData></a:graphic>"
     )
+    look = "<a:noFill/><a:ln><a:noFill/></a:ln>"
+    graphic = _shape('<wps:cNvSpPr txBox="1"/>', w, h, "rect", look, body)
     return _drawing_run(_anchor(shape_id, x, y, w, h, graphic))
 
 
