@@ -13,11 +13,13 @@ import itertools
 import math
 from dataclasses import dataclass, field
 
+from PIL import Image as PILImage  # Pillow comes with reportlab
+
 from docgen.layout.boxes import PictureMark, Row, RuleMark, Run, Tab, TextMark
 from docgen.layout.linebreak import Atom, trailing_space
 from docgen.layout.numbering import HeadingCounter, chinese_date
 from docgen.layout.shaping import Shaper
-from docgen.model import Block, Document, Heading, Image, Loc, PageBreak, Paragraph, Table
+from docgen.model import Attachment, Block, Document, Heading, Image, Loc, PageBreak, Paragraph, Table
 from docgen.style import MM, ElementStyle, Style
 
 EM_ASCENT = 0.88  # share of the em box above the baseline (spec §1.2)
@@ -28,7 +30,6 @@ class Flow:
     main: list[Row] = field(default_factory=list)
     attachments: list[list[Row]] = field(default_factory=list)
     colophon: list[Row] = field(default_factory=list)
-    seal_rows: list[Row] = field(default_factory=list)
 
 
 class Geometry:
@@ -109,23 +110,19 @@ class FlowBuilder:
     def build(self) -> Flow:
         flow = Flow()
         rows = flow.main
-        if self.style.header.enabled and self.doc.style != "plain":
+        if self.style.header.enabled:
             rows += self.header()
-        else:
-            rows += self.plain_top()
         rows += self.title_rows(self.doc.title, self.doc.title_lines, "title", "title")
         if self.doc.recipients:
             rows.append(spacer(self.pitch * self.style.body.recipients_gap_lines))
             rows.append(self.row("recipients", self.recipients_text(), "recipients", align="both"))
         elif self.doc.body:
             rows.append(spacer(self.pitch))
-        rows += self.blocks(self.doc.body, "正文")
+        rows += self.blocks(self.doc.body)
         if self.doc.attachments:
             rows.append(spacer(self.pitch))
             rows += self.attachment_list()
-        sig_rows = self.signature()
-        rows += sig_rows
-        flow.seal_rows = [r for r in sig_rows if any(isinstance(m, PictureMark) for m in r.marks)]
+        rows += self.signature()
         if self.doc.note:
             note = self.doc.note.strip()
             if not note.startswith(("（", "(")):
@@ -137,9 +134,6 @@ class FlowBuilder:
         return flow
 
     # ------------------------------------------------------------ 版头
-
-    def plain_top(self) -> list[Row]:
-        return []
 
     def header(self) -> list[Row]:
         h = self.doc.header
@@ -326,7 +320,7 @@ class FlowBuilder:
     def recipients_text(self) -> str:
         return "，".join(self.doc.recipients).rstrip("：:") + "："
 
-    def blocks(self, blocks: list[Block], where: str) -> list[Row]:
+    def blocks(self, blocks: list[Block]) -> list[Row]:
         rows: list[Row] = []
         counter = HeadingCounter()
         keep_numbers = self.style.body.heading_numbers == "keep"
@@ -355,8 +349,6 @@ class FlowBuilder:
         return rows
 
     def image_row(self, image: Image) -> Row:
-        from PIL import Image as PILImage  # Pillow comes with reportlab
-
         with PILImage.open(image.path) as im:
             w_px, h_px = im.size
         width = min((image.width_mm or 156) * MM, self.style.text_width)
@@ -439,17 +431,14 @@ class FlowBuilder:
 
     # ------------------------------------------------------------ 附件
 
-    def attachment(self, index: int, attachment: object) -> list[Row]:
-        from docgen.model import Attachment
-
-        assert isinstance(attachment, Attachment)
+    def attachment(self, index: int, attachment: Attachment) -> list[Row]:
         count = len(self.doc.attachments)
         label = "附件" if count == 1 else f"附件{index}"
         rows = [self.row("attachment_label", label, align="left", page_break_before=True)]
         rows.append(spacer(self.pitch))  # R-ATT-3: the title on line 3
         rows += self.title_rows(attachment.title, None, "attachment_title", attachment.loc)
         rows.append(spacer(self.pitch))
-        rows += self.blocks(attachment.body, f"附件{index}")
+        rows += self.blocks(attachment.body)
         return rows
 
     # ------------------------------------------------------------ 版记

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import math
 
+from PIL import Image as PILImage
 from reportlab.lib.colors import HexColor
 from reportlab.pdfgen.canvas import Canvas
 
@@ -77,8 +78,6 @@ class _Painter:
             elif isinstance(mark, TextMark) and mark.line is not None:
                 self.line(mark.line)
         if row.picture is not None:
-            from PIL import Image as PILImage
-
             with PILImage.open(row.picture) as im:
                 w_px, h_px = im.size
             width = row.height * w_px / h_px
