@@ -55,7 +55,7 @@ def test_normal_style_is_the_grid(built: dict[str, Built]) -> None:  # R-FONT-1,
 def test_named_styles_per_element(built: dict[str, Built]) -> None:  # R-BODY-3, R-TITLE-1, R-HDR-7
     styles = part(built["notice"], "word/styles.xml")
     expected = {
-        "正文": ("仿宋_GB2312", "32", None),
+        "公文正文": ("仿宋_GB2312", "32", None),
         "一级标题": ("黑体", "32", None),
         "二级标题": ("楷体_GB2312", "32", None),
         "公文标题": ("方正小标宋简体", "44", None),
@@ -69,7 +69,7 @@ def test_named_styles_per_element(built: dict[str, Built]) -> None:  # R-BODY-3,
             assert attr(rpr.find(W + "sz"), "val") == size, name
         if color:
             assert attr(rpr.find(W + "color"), "val") == color
-    body = style_by_name(styles, "正文").find(W + "pPr")
+    body = style_by_name(styles, "公文正文").find(W + "pPr")
     assert attr(body.find(W + "ind"), "firstLine") == "632"
     assert attr(body.find(W + "jc"), "val") == "both"
     assert attr(style_by_name(styles, "一级标题").find(f"{W}pPr/{W}outlineLvl"), "val") == "0"
@@ -81,7 +81,7 @@ def test_paragraphs_use_the_named_styles(built: dict[str, Built]) -> None:
     ids = {attr(st.find(W + "name"), "val"): attr(st, "styleId") for st in styles.iter(W + "style")}
     used = [attr(p.find(f"{W}pPr/{W}pStyle"), "val") for p in doc.iter(W + "p") if p.find(f"{W}pPr/{W}pStyle") is not None]
     assert used.count(ids["一级标题"]) == 3
-    assert ids["正文"] in used and ids["公文标题"] in used
+    assert ids["公文正文"] in used and ids["公文标题"] in used
 
 
 def test_page_number_fields_in_odd_and_even_footers(built: dict[str, Built]) -> None:  # R-PGNUM-1, R-PGNUM-3

@@ -177,7 +177,7 @@ class _DocxWriter:
 
     def page_number_style(self) -> str:
         el = self.style.element("page_number")
-        name = el.docx_style or "页码"
+        name = el.docx_style or "公文页码"
         if name not in self.styles_made:
             self.styles_made.add(name)
             st = self.document.styles.add_style(name, 1)
