@@ -90,3 +90,22 @@ def test_picture_in_the_body(variant: Path) -> None:
     with zipfile.ZipFile(variant / "v.docx") as z:
         assert any(n.startswith("word/media/") for n in z.namelist())
         assert "<wp:inline" in z.read("word/document.xml").decode()
+
+
+def test_practice_bold_headings_in_both_outputs(tmp_path: Path) -> None:  # R-FONT-4 option
+    (tmp_path / "bold.yaml").write_text("name: bold\nextends: red-header\nbody:\n  practice_bold: true\n",
+                                        encoding="utf-8")
+    (tmp_path / "d.yaml").write_text(
+        "style: bold.yaml\ntitle: 测试\nbody:\n  - h1: 总体要求\n  - h2: 考核对象\n  - 正文。\n", encoding="utf-8"
+    )
+    build_file(tmp_path / "d.yaml", tmp_path)
+    import pdfplumber
+
+    with pdfplumber.open(str(tmp_path / "d.pdf")) as pdf:
+        stream = b"".join(obj.get_data() for obj in pdf.pages[0].page_obj.contents if hasattr(obj, "get_data"))
+    assert b"2 Tr" in stream  # the 楷体 heading is emboldened
+    with zipfile.ZipFile(tmp_path / "d.docx") as z:
+        xml = z.read("word/document.xml").decode()
+    heading = xml[xml.index("考核对象") - 700 : xml.index("考核对象")]
+    assert "<w:b/>" in heading
+    assert "<w:b/>" not in xml[xml.index("总体要求") - 700 : xml.index("总体要求")]  # 黑体 stays as it is

@@ -78,7 +78,9 @@ class FlowBuilder:
 
     def run(self, element: str, text: str) -> Run:
         el = self.style.element(element)
-        return Run(text=text, role=el.font, size=el.size_pt, color=el.color, bold=el.bold)
+        # R-FONT-4: no bold, unless the style asks for the office practice of bold 楷体/仿宋 headings.
+        bold = el.bold or (element in ("h2", "h3") and bool(self.style.body.practice_bold))
+        return Run(text=text, role=el.font, size=el.size_pt, color=el.color, bold=bold)
 
     def line_height(self, element: str) -> float:
         el = self.style.element(element)

@@ -114,7 +114,7 @@ class _DocxWriter:
                 oxml.set_p(pp, "w:keepNext")
         rpr = st.element.get_or_add_rPr()
         set_run_fonts(rpr, self.family(el.font), self.latin_family())
-        if el.bold or (kind in ("h2", "h3") and self.style.body.practice_bold):
+        if el.bold:
             oxml.set_r(rpr, "w:b")
         if el.color.upper() != "000000":
             oxml.set_r(rpr, "w:color", **{"w:val": el.color.upper()})

@@ -21,6 +21,7 @@ from docgen.model import Document
 from docgen.style import Style
 
 PDF_CREATOR = "docgen"
+BOLD_STROKE = 0.03  # outline stroke for synthetic bold, as a share of the font size
 
 
 def render_pdf(layout: Layout, doc: Document, style: Style) -> bytes:
@@ -87,18 +88,24 @@ class _Painter:
     def line(self, line: Line) -> None:
         if not line.glyphs:
             return
+        bold_sizes = [g.size for g in line.glyphs if g.bold]
+        if bold_sizes:
+            self.canvas.setLineWidth(max(bold_sizes) * BOLD_STROKE)
         text = self.canvas.beginText()
         text.setHorizScale(line.horiz_scale * 100)
         y = self.h - line.baseline
-        current: tuple[str, float, str] | None = None
+        current: tuple[str, float, str, bool] | None = None
         # Every glyph at the x the layout gave it: reportlab splits TrueType
         # text into 256-glyph subsets and loses the character spacing at
         # their seams, so a run drawn with Tc would drift.
         for glyph in line.glyphs:
-            if (glyph.font, glyph.size, glyph.color) != current:
-                current = (glyph.font, glyph.size, glyph.color)
+            if (glyph.font, glyph.size, glyph.color, glyph.bold) != current:
+                current = (glyph.font, glyph.size, glyph.color, glyph.bold)
                 text.setFont(glyph.font, glyph.size)
                 text.setFillColor(HexColor("#" + glyph.color))
+                # The 公文 faces have no bold: embolden by stroking the outline, as Word and WPS do.
+                text.setStrokeColor(HexColor("#" + glyph.color))
+                text.setTextRenderMode(2 if glyph.bold else 0)
             text.setTextOrigin(glyph.x, y)
             text.textOut(glyph.ch)
         self.canvas.drawText(text)
