@@ -291,8 +291,12 @@ class FlowBuilder:
         preferred; other word boundaries (from a dictionary) cost a little;
         never inside a number, a Latin word or 《》.
         """
+        measured: dict[str, float] = {}
+
         def width(text: str) -> float:
-            return self.width([self.run(element, text)], "标题", spacing=False)
+            if text not in measured:
+                measured[text] = self.width([self.run(element, text)], "标题", spacing=False)
+            return measured[text]
 
         total = width(title)
         if total <= max_width:

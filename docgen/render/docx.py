@@ -56,8 +56,12 @@ class _DocxWriter:
         clean_docx_fonts(
             self.document, self.family(body.font), round(body.size_pt * 2), self.style.docx_fonts.values()
         )
+        self.drop_template_styles()
         self.shape_id = 0
-        self.styles_made: set[str] = set()
+        # Paragraph style name → styleId. python-docx looks styles up by name
+        # through every style of its template, which was most of the build
+        # time, so paragraphs get their styleId directly.
+        self.style_ids: dict[str, str] = {"Normal": "Normal"}
         self.setup_section()
         self.base_styles()
 
@@ -80,10 +84,26 @@ class _DocxWriter:
         oxml.set_r(rpr, "w:sz", **{"w:val": str(round(body.size_pt * 2))})
         oxml.set_r(rpr, "w:szCs", **{"w:val": str(round(body.size_pt * 2))})
         oxml.set_r(rpr, "w:lang", **{"w:val": "zh-CN", "w:eastAsia": "zh-CN", "w:bidi": "ar-SA"})
-        spacer = self.document.styles.add_style(SPACER_STYLE, 1)
-        spacer.base_style = normal
-        spacer.hidden = False
+        spacer = self.add_style(SPACER_STYLE)
         self.paragraph_style_props(spacer.element, self.style.pitch, "left")
+
+    def drop_template_styles(self) -> None:
+        """Keep only the defaults of python-docx's template: its 160 English styles are not ours,
+        show up in Word's and WPS's style lists, and slow every style look-up."""
+        styles = self.document.styles.element
+        for st in list(styles.iterchildren(qn("w:style"))):
+            if st.get(qn("w:default")) != "1":
+                styles.remove(st)
+        latent = styles.find(qn("w:latentStyles"))
+        if latent is not None:
+            styles.remove(latent)
+
+    def add_style(self, name: str) -> object:
+        st = self.document.styles.add_style(name, 1)
+        st.base_style = self.document.styles["Normal"]
+        st.quick_style = True
+        self.style_ids[name] = st.style_id
+        return st
 
     def paragraph_style_props(self, style_el: _Element, line_height: float, align: str) -> None:
         pp = style_el.get_or_add_pPr()
@@ -93,17 +113,15 @@ class _DocxWriter:
         oxml.set_p(pp, "w:jc", **{"w:val": ALIGN[align]})
 
     def element_style(self, kind: str, row: Row) -> str:
-        """The named paragraph style of an element, made on first use."""
+        """The styleId of an element's named paragraph style, made on first use."""
         if kind == "spacer" or kind not in self.style.elements:
-            return SPACER_STYLE if kind in ("spacer", "header_rule", "blank_page", "page_break") else "Normal"
+            name = SPACER_STYLE if kind in ("spacer", "header_rule", "blank_page", "page_break") else "Normal"
+            return self.style_ids[name]
         el = self.style.element(kind)
         name = el.docx_style or kind
-        if name in self.styles_made:
-            return name
-        self.styles_made.add(name)
-        st = self.document.styles.add_style(name, 1)
-        st.base_style = self.document.styles["Normal"]
-        st.quick_style = True
+        if name in self.style_ids:
+            return self.style_ids[name]
+        st = self.add_style(name)
         self.paragraph_style_props(st.element, float(el.line_pitch_pt or self.style.pitch), row.align)
         pp = st.element.get_or_add_pPr()
         if kind in ("body", "h1", "h2", "h3", "h4"):
@@ -122,7 +140,7 @@ class _DocxWriter:
             oxml.set_r(rpr, "w:spacing", **{"w:val": str(oxml.twips(row.char_spacing))})
         oxml.set_r(rpr, "w:sz", **{"w:val": str(round(el.size_pt * 2))})
         oxml.set_r(rpr, "w:szCs", **{"w:val": str(round(el.size_pt * 2))})
-        return name
+        return self.style_ids[name]
 
     # ------------------------------------------------------------ section, footers
 
@@ -178,12 +196,10 @@ class _DocxWriter:
     def page_number_style(self) -> str:
         el = self.style.element("page_number")
         name = el.docx_style or "公文页码"
-        if name not in self.styles_made:
-            self.styles_made.add(name)
-            st = self.document.styles.add_style(name, 1)
-            st.base_style = self.document.styles["Normal"]
+        if name not in self.style_ids:
+            st = self.add_style(name)
             self.paragraph_style_props(st.element, self.footer_line, "right")
-        return name
+        return self.style_ids[name]
 
     # ------------------------------------------------------------ body
 
@@ -207,9 +223,10 @@ class _DocxWriter:
             self.unnumbered_tail()
 
     def paragraph(self, row: Row, page_break: bool) -> _Element:
-        paragraph = self.document.add_paragraph(style=self.element_style(row.kind, row))
+        paragraph = self.document.add_paragraph()
         p = paragraph._p
         pp = p.get_or_add_pPr()
+        oxml.set_p(pp, "w:pStyle", **{"w:val": self.element_style(row.kind, row)})
         el_line = self.style.elements[row.kind].line_pitch_pt if row.kind in self.style.elements else None
         if page_break:
             oxml.set_p(pp, "w:pageBreakBefore")
@@ -347,7 +364,7 @@ class _DocxWriter:
         )
         for i, width in enumerate(box.columns):
             table.columns[i].width = Pt(width)
-        style_name = self.element_style("table", Row(kind="table", align="left"))
+        style_id = self.element_style("table", Row(kind="table", align="left"))
         for table_row, source in zip(box.rows, box.source_rows, strict=True):
             cells = table.add_row().cells
             tr = table.rows[-1]._tr
@@ -361,8 +378,8 @@ class _DocxWriter:
             for i, cell in enumerate(cells):
                 cell.width = Pt(box.columns[i])
                 paragraph = cell.paragraphs[0]
-                paragraph.style = self.document.styles[style_name]
                 pp = paragraph._p.get_or_add_pPr()
+                oxml.set_p(pp, "w:pStyle", **{"w:val": style_id})
                 oxml.indent(pp, 0, 0, 0)
                 oxml.set_p(pp, "w:jc", **{"w:val": "center" if table_row.header else "left"})
                 text = source[i] if i < len(source) else ""
