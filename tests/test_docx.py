@@ -138,3 +138,20 @@ def test_same_input_same_bytes(built: dict[str, Built], tmp_path) -> None:
     build_file(SOURCES["notice"], tmp_path)
     for suffix in ("docx", "pdf"):
         assert (tmp_path / f"notice.{suffix}").read_bytes() == getattr(built["notice"], suffix).read_bytes()
+
+
+def test_keep_with_next_matches_the_layout(built: dict[str, Built]) -> None:
+    """Standalone headings stay with the next paragraph in both; run-in headings do not."""
+    b = built["notice"]
+    doc = part(b, "word/document.xml")
+    styles = part(b, "word/styles.xml")
+    style_keep = {
+        attr(st, "styleId"): st.find(f"{W}pPr/{W}keepNext") is not None for st in styles.iter(W + "style")
+    }
+    paragraphs = list(doc.find(W + "body").iterchildren(W + "p"))
+    rows = [r for r in b.layout.rows if r.table is None]
+    assert len(paragraphs) == len(rows)
+    for p, row in zip(paragraphs, rows, strict=True):
+        own = p.find(f"{W}pPr/{W}keepNext")
+        keep = style_keep[attr(p.find(f"{W}pPr/{W}pStyle"), "val")] if own is None else attr(own, "val") != "0"
+        assert keep == row.keep_with_next, row.text

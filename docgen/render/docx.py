@@ -128,8 +128,7 @@ class _DocxWriter:
             oxml.indent(pp, 0, 0, row.first_indent)
         if kind in OUTLINE_LEVELS:
             oxml.set_p(pp, "w:outlineLvl", **{"w:val": str(OUTLINE_LEVELS[kind])})
-            if kind in ("h1", "h2"):
-                oxml.set_p(pp, "w:keepNext")
+            oxml.set_p(pp, "w:keepNext")  # a heading stays with what follows
         rpr = st.element.get_or_add_rPr()
         set_run_fonts(rpr, self.family(el.font), self.latin_family())
         if el.bold:
@@ -230,6 +229,8 @@ class _DocxWriter:
         el_line = self.style.elements[row.kind].line_pitch_pt if row.kind in self.style.elements else None
         if page_break:
             oxml.set_p(pp, "w:pageBreakBefore")
+        if row.kind in OUTLINE_LEVELS and not row.keep_with_next:
+            oxml.set_p(pp, "w:keepNext", **{"w:val": "0"})  # a run-in heading is a paragraph of text
         if not (row.runs or row.tabs) and row.picture is None:
             oxml.exact_line(pp, row.height)
         elif row.picture is not None:
