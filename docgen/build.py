@@ -1,8 +1,9 @@
-"""One document through the whole pipeline: load → layout → render → files.
+"""One document through the whole pipeline: fill placeholders → load → layout → render → files.
 
-Takes a data file and an output directory; returns what was written and the
-warnings. Both outputs are rendered in memory before either is written, so
-bad input leaves no file behind.
+Takes a data file (and the values for its ``{{ name }}`` placeholders) and an
+output directory; returns what was written and the warnings. Both outputs are
+rendered in memory before either is written, so bad input leaves no file
+behind. Batches (many files, CSV rows, workers, the cache) are ``docgen.batch``.
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ from pathlib import Path
 
 from docgen.fonts import load_fontset
 from docgen.layout import layout_document
-from docgen.load import load_document_with_warnings
+from docgen.load import load_document_text_with_warnings
+from docgen.load.nodes import read_source
 from docgen.model import Document
 from docgen.output import atomic_write
 from docgen.render.docx import render_docx
 from docgen.render.pdf import render_pdf
 from docgen.style import load_style
+from docgen.template import fill
 
 FORMATS = ("docx", "pdf")
 
@@ -70,8 +73,11 @@ def build_file(
     formats: Sequence[str] = FORMATS,
     style_name: str | None = None,
     fonts: Mapping[str, str] | None = None,
+    values: Mapping[str, str] | None = None,
 ) -> BuildResult:
-    doc, load_warnings = load_document_with_warnings(path)
+    """Build ``path``; ``values`` override the file's ``vars`` for its placeholders."""
+    text = fill(read_source(path), path, values or {})
+    doc, load_warnings = load_document_text_with_warnings(text, path)
     result = build_document(doc, out_dir, path.stem, formats, style_name, fonts)
     result.warnings[:0] = load_warnings
     return result
