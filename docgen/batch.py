@@ -229,7 +229,9 @@ def read_cache(out_dir: Path) -> dict[str, dict[str, Any]]:
         entries = data["documents"]
     except (OSError, ValueError, KeyError, TypeError):
         return {}
-    return entries if isinstance(entries, dict) else {}
+    if not isinstance(entries, dict):
+        return {}
+    return {stem: entry for stem, entry in entries.items() if isinstance(entry, dict)}
 
 
 def write_cache(out_dir: Path, entries: Mapping[str, Mapping[str, Any]]) -> None:

@@ -129,19 +129,19 @@ def build(inputs: tuple[str, ...], out_dir: str, formats: str, style_name: str |
         if progress:
             progress.update(done)
 
-    try:
-        with _sigterm_as_interrupt():
+    with _sigterm_as_interrupt():  # until the cache and the report are written too
+        try:
             results = run_batch(jobs, settings, workers or default_workers(), cache, on_result)
-    except KeyboardInterrupt:
+        except KeyboardInterrupt:
+            if progress:
+                progress.clear()
+            _finish(settings, cache, done, len(jobs), report_file, started)
+            click.echo(f"已中断：完成 {len(done)} 个，共 {len(jobs)} 个；没有留下不完整的文件 "
+                       f"(interrupted: {len(done)} of {len(jobs)} done; no partial file left)", err=True)
+            sys.exit(EXIT_INTERRUPTED)
         if progress:
             progress.clear()
-        _finish(settings, cache, done, len(jobs), report_file, started)
-        click.echo(f"已中断：完成 {len(done)} 个，共 {len(jobs)} 个；没有留下不完整的文件 "
-                   f"(interrupted: {len(done)} of {len(jobs)} done; no partial file left)", err=True)
-        sys.exit(EXIT_INTERRUPTED)
-    if progress:
-        progress.clear()
-    _finish(settings, cache, results, len(jobs), report_file, started)
+        _finish(settings, cache, results, len(jobs), report_file, started)
     failed = [(job, result) for job, result in zip(jobs, results, strict=True) if result.status == "failed"]
     if failed:
         click.echo(f"\n{len(failed)} 个文档失败 ({len(failed)} failed):", err=True)

@@ -187,6 +187,8 @@ class DataTemplate:
 
 def read_vars_file(path: Path) -> dict[str, str]:
     """``--vars FILE.yaml``: a mapping name → value, each value as written (``000001`` stays ``000001``)."""
+    if not path.is_file():
+        raise DocgenError(f"找不到变量文件 {path} (--vars file not found)")
     ctx = Ctx(read_source(path).removeprefix("\ufeff"), path)
     out = {}
     for name, _, node in entries(ctx, Value(compose(ctx), "", "", "变量文件")):
