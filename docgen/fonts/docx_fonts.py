@@ -111,24 +111,29 @@ def _rpr_of(target: Any) -> Any:
     return rpr
 
 
-def set_run_fonts(rPr_or_run: Any, family: str, latin_family: str | None = None) -> Any:
-    """Write ``w:rFonts`` naming ``family`` for every script; returns the element.
+def run_font_attributes(family: str, latin_family: str | None = None) -> dict[str, str]:
+    """The ``w:rFonts`` attributes naming ``family`` for every script.
 
     ascii/hAnsi take ``latin_family`` when a Latin face is configured, and then
     ``w:hint="eastAsia"`` makes Word draw the characters both scripts share
     (“”‘’…—·) with the Chinese face, as the PDF does.
     """
-    rpr = _rpr_of(rPr_or_run)
     latin = latin_family or family
+    attrs = {"w:ascii": latin, "w:hAnsi": latin, "w:eastAsia": family, "w:cs": family}
+    if latin != family:
+        attrs["w:hint"] = "eastAsia"
+    return attrs
+
+
+def set_run_fonts(rPr_or_run: Any, family: str, latin_family: str | None = None) -> Any:
+    """Write ``w:rFonts`` (see ``run_font_attributes``) into a run, a style or an rPr; returns the element."""
+    rpr = _rpr_of(rPr_or_run)
     rfonts = _set_child(rpr, "rFonts")
     _strip_theme(rfonts)
-    for key in ("w:ascii", "w:hAnsi"):
-        rfonts.set(qn(key), latin)
-    rfonts.set(qn("w:eastAsia"), family)
-    rfonts.set(qn("w:cs"), family)
-    if latin != family:
-        rfonts.set(qn("w:hint"), "eastAsia")
-    else:
+    attrs = run_font_attributes(family, latin_family)
+    for key, value in attrs.items():
+        rfonts.set(qn(key), value)
+    if "w:hint" not in attrs:
         rfonts.attrib.pop(qn("w:hint"), None)
     return rfonts
 

@@ -15,16 +15,14 @@ import datetime as dt
 import io
 import re
 import zipfile
-from xml.sax.saxutils import escape
 
 import docx
-from docx.enum.text import WD_BREAK
+from docx.oxml import parse_xml
 from docx.oxml.ns import qn
-from docx.shared import Pt
-from docx.table import Table as DocxTable
 from lxml.etree import _Element
+from PIL import Image as PILImage
 
-from docgen.fonts.docx_fonts import clean_docx_fonts, set_run_fonts
+from docgen.fonts.docx_fonts import clean_docx_fonts, run_font_attributes, set_run_fonts
 from docgen.layout.boxes import Layout, PictureMark, Row, RuleMark, Run, TextMark
 from docgen.model import Document
 from docgen.render import oxml
@@ -38,8 +36,24 @@ LATIN_OR_NOT = re.compile(r"[!-~]+|…+|—+|[^!-~…—]+")
 ALIGN = {"both": "both", "left": "left", "center": "center", "right": "right", "distribute": "distribute"}
 
 
+# The paragraph shape an element's named style gives text a user types into it;
+# the rows written from the layout carry their own alignment and indents.
+STYLE_ALIGN = {
+    "title": "center", "attachment_title": "center", "issuer_mark": "center", "doc_number": "center",
+    "date": "right", "page_number": "right", "signature": "left", "copy_no": "left", "secrecy": "left",
+    "urgency": "left", "attachment_label": "left", "table": "left",
+}
+INDENTED = ("body", "h1", "h2", "h3", "h4")  # first line 2 字 (R-BODY-2, R-BODY-3)
+UNSPACED = ("title", "attachment_title")  # no −0.25 pt tracking: titles are not on the 28-character grid
+
+# A prepared package per style and page-number position: the cleaned
+# template, every named style, the section and the footers. Documents of a
+# batch differ only in their body, so each starts from these bytes.
+_BASES: dict[tuple[str, str, float], tuple[bytes, dict[str, str]]] = {}
+
+
 def render_docx(layout: Layout, doc: Document, style: Style, timestamp: dt.datetime) -> bytes:
-    writer = _DocxWriter(style, doc)
+    writer = _DocxWriter(style, doc, _footer_baseline(layout))
     writer.write(layout)
     writer.properties(doc, timestamp)
     buffer = io.BytesIO()
@@ -47,23 +61,48 @@ def render_docx(layout: Layout, doc: Document, style: Style, timestamp: dt.datet
     return _fixed_zip(buffer.getvalue(), timestamp)
 
 
+def _footer_baseline(layout: Layout) -> float | None:
+    return next((p.page_number_line.baseline for p in layout.pages if p.page_number_line is not None), None)
+
+
 class _DocxWriter:
-    def __init__(self, style: Style, doc: Document) -> None:
+    def __init__(self, style: Style, doc: Document, footer_baseline: float | None) -> None:
         self.style = style
         self.doc = doc
+        self.shape_id = 0
+        key = (str(style.source), style.name, round(footer_baseline or 0.0, 3))
+        if key not in _BASES:
+            _BASES[key] = self.prepare(footer_baseline)
+        base, style_ids = _BASES[key]
+        self.document = docx.Document(io.BytesIO(base))
+        # Paragraph style name → styleId: paragraphs name their style by id, as
+        # python-docx's look-up by name goes through every style each time.
+        self.style_ids = dict(style_ids)
+
+    def prepare(self, footer_baseline: float | None) -> tuple[bytes, dict[str, str]]:
+        """The package every document of this style starts from, and its style ids."""
         self.document = docx.Document()
         body = self.style.element("body")
         clean_docx_fonts(
             self.document, self.family(body.font), round(body.size_pt * 2), self.style.docx_fonts.values()
         )
         self.drop_template_styles()
-        self.shape_id = 0
-        # Paragraph style name → styleId. python-docx looks styles up by name
-        # through every style of its template, which was most of the build
-        # time, so paragraphs get their styleId directly.
-        self.style_ids: dict[str, str] = {"Normal": "Normal"}
+        self.style_ids = {"Normal": "Normal"}
         self.setup_section()
         self.base_styles()
+        for kind, el in self.style.elements.items():
+            if el.docx_style and kind != "page_number":
+                row = Row(
+                    kind=kind,
+                    align=STYLE_ALIGN.get(kind, "both"),
+                    first_indent=2 * self.style.char_width if kind in INDENTED else 0.0,
+                    char_spacing=0.0 if kind in UNSPACED else None,
+                )
+                self.element_style(kind, row)
+        self.footers(footer_baseline)
+        buffer = io.BytesIO()
+        self.document.save(buffer)
+        return buffer.getvalue(), self.style_ids
 
     # ------------------------------------------------------------ styles
 
@@ -162,11 +201,9 @@ class _DocxWriter:
         oxml.section_geometry(section._sectPr, st.page_width, st.page_height, margins, st.pitch)
         self.document.settings.odd_and_even_pages_header_footer = bool(st.page_number.odd_even)
 
-    def footers(self, layout: Layout) -> None:
-        numbered = [p for p in layout.pages if p.page_number_line is not None]
-        section = self.document.sections[-1] if layout.unnumbered_from is None else self.document.sections[0]
-        if numbered:
-            baseline = numbered[0].page_number_line.baseline  # type: ignore[union-attr]
+    def footers(self, baseline: float | None) -> None:
+        section = self.document.sections[0]
+        if baseline is not None:
             box_bottom = baseline + self.footer_line * (1 - float(self.style.grid.baseline_ratio))
             pg_mar = section._sectPr.find(qn("w:pgMar"))
             pg_mar.set(qn("w:footer"), str(oxml.twips(self.style.page_height - box_bottom)))
@@ -206,188 +243,163 @@ class _DocxWriter:
         body = self.document.element.body
         for p in list(body.iterchildren(qn("w:p"))):
             body.remove(p)
-        last_paragraph: _Element | None = None
+        pieces: list[str] = []
+        section_end = None  # the piece that closes the numbered section
         for index, row in enumerate(layout.rows):
             section_break = layout.unnumbered_from is not None and index == layout.unnumbered_from
-            if section_break and last_paragraph is not None:
-                self.end_numbered_section(last_paragraph)
+            if section_break:
+                section_end = len(pieces) - 1
             if row.table is not None:
-                self.table(row)
-                last_paragraph = None
-                continue
-            p = self.paragraph(row, page_break=row.page_break_before and not section_break)
-            last_paragraph = p
-        self.footers(layout)
-        if layout.unnumbered_from is not None:
+                pieces.append(self.table_xml(row))
+            else:
+                pieces.append(self.paragraph_xml(row, page_break=row.page_break_before and not section_break))
+        fragment = parse_xml(f"<w:body {oxml.BODY_NAMESPACES}>{''.join(pieces)}</w:body>")
+        blocks = list(fragment)
+        body_sect = body.find(qn("w:sectPr"))
+        for block in blocks:
+            body_sect.addprevious(block)
+        if section_end is not None:
+            self.end_numbered_section(blocks[section_end])
             self.unnumbered_tail()
 
-    def paragraph(self, row: Row, page_break: bool) -> _Element:
-        paragraph = self.document.add_paragraph()
-        p = paragraph._p
-        pp = p.get_or_add_pPr()
-        oxml.set_p(pp, "w:pStyle", **{"w:val": self.element_style(row.kind, row)})
+    def run_fonts(self, role: str) -> dict[str, str]:
+        return run_font_attributes(self.family(role), self.latin_family())
+
+    def paragraph_xml(self, row: Row, page_break: bool) -> str:
         el_line = self.style.elements[row.kind].line_pitch_pt if row.kind in self.style.elements else None
-        if page_break:
-            oxml.set_p(pp, "w:pageBreakBefore")
+        props: dict = {"page_break": page_break}
         if row.kind in OUTLINE_LEVELS and not row.keep_with_next:
-            oxml.set_p(pp, "w:keepNext", **{"w:val": "0"})  # a run-in heading is a paragraph of text
-        if not (row.runs or row.tabs) and row.picture is None:
-            oxml.exact_line(pp, row.height)
-        elif row.picture is not None:
-            oxml.set_p(pp, "w:spacing", **{"w:before": "0", "w:after": "0", "w:line": "240", "w:lineRule": "auto"})
-            oxml.set_p(pp, "w:jc", **{"w:val": "center"})
-            paragraph.add_run().add_picture(str(row.picture), height=Pt(row.height))
+            props["keep_next"] = False  # a run-in heading is a paragraph of text
+        content: list[str] = []
+        if row.picture is not None:
+            props.update(line_auto=True, jc="center")
+            with PILImage.open(row.picture) as im:
+                w_px, h_px = im.size
+            rel_id, _ = self.document.part.get_or_add_image(str(row.picture))
+            content.append(oxml.picture_inline(self.next_id(), rel_id, row.height * w_px / h_px, row.height))
+        elif not (row.runs or row.tabs):
+            props["line"] = row.height
         elif float(el_line or self.style.pitch) != row.line_height:
-            oxml.exact_line(pp, row.line_height)
+            props["line"] = row.line_height
         if row.tabs:
-            self.tab_runs(paragraph, pp, row)
+            content += self.tab_runs_xml(row, props)
         elif row.runs:
             if row.kind not in ("body", "h1", "h2", "h3", "h4") or row.left_indent or row.right_indent:
-                oxml.indent(pp, row.left_indent, row.right_indent, row.first_indent)
-            oxml.set_p(pp, "w:jc", **{"w:val": ALIGN[row.align]})
+                props["ind"] = (row.left_indent, row.right_indent, row.first_indent)
+            props["jc"] = ALIGN[row.align]
             for run in row.runs:
-                self.run(paragraph, run, row)
+                content += self.runs_xml(run, row)
         for mark in row.marks:
-            self.mark(p, mark, row)
-        return p
+            content.append(self.mark_xml(mark, row))
+        return f"<w:p>{oxml.ppr_xml(self.element_style(row.kind, row), **props)}{''.join(content)}</w:p>"
 
-    def tab_runs(self, paragraph: object, pp: _Element, row: Row) -> None:
+    def tab_runs_xml(self, row: Row, props: dict) -> list[str]:
         if len(row.tabs) == 1 and row.tabs[0].align == "distribute":
             tab = row.tabs[0]
-            oxml.indent(pp, tab.pos, self.style.text_width - tab.pos - tab.width, 0)
-            oxml.set_p(pp, "w:jc", **{"w:val": "distribute"})
-            for run in tab.runs:
-                self.run(paragraph, run, row)
-            return
-        oxml.indent(pp, 0, 0, 0)
-        oxml.set_p(pp, "w:jc", **{"w:val": "left"})
+            props.update(ind=(tab.pos, self.style.text_width - tab.pos - tab.width, 0), jc="distribute")
+            return [x for run in tab.runs for x in self.runs_xml(run, row)]
+        # A left tab at the margin would jump to the next default stop: start there without one.
         stops = [(t.align, t.pos) for t in row.tabs if not (t.align == "left" and t.pos <= 0)]
-        oxml.tab_stops(pp, stops)
+        props.update(ind=(0, 0, 0), jc="left", tabs=stops)
+        content = []
         for tab in row.tabs:
             if not (tab.align == "left" and tab.pos <= 0):
-                paragraph.add_run("\t")  # type: ignore[attr-defined]
+                content.append("<w:r><w:tab/></w:r>")
             for run in tab.runs:
-                self.run(paragraph, run, row)
+                content += self.runs_xml(run, row)
+        return content
 
-    def run(self, paragraph: object, run: Run, row: Row) -> None:
+    def runs_xml(self, run: Run, row: Row) -> list[str]:
+        fonts = self.run_fonts(run.role)
+        runs = []
         for text, latin in _script_pieces(run.text):
-            parts = text.split("\n")
-            for n, part in enumerate(parts):
-                r = paragraph.add_run(part)  # type: ignore[attr-defined]
-                if n < len(parts) - 1:
-                    r.add_break(WD_BREAK.LINE)
-                self.run_properties(r._r.get_or_add_rPr(), run, row, latin)
-
-    def run_properties(self, rpr: _Element, run: Run, row: Row, latin: bool) -> None:
-        set_run_fonts(rpr, self.family(run.role), self.latin_family())
-        if run.bold:
-            oxml.set_r(rpr, "w:b")
-        if run.color.upper() != "000000":
-            oxml.set_r(rpr, "w:color", **{"w:val": run.color.upper()})
-        if row.char_spacing is not None:
-            oxml.set_r(rpr, "w:spacing", **{"w:val": str(oxml.twips(row.char_spacing))})
-        if row.horiz_scale != 1.0:
-            oxml.set_r(rpr, "w:w", **{"w:val": str(round(row.horiz_scale * 100))})
-        oxml.set_r(rpr, "w:sz", **{"w:val": str(round(run.size * 2))})
-        oxml.set_r(rpr, "w:szCs", **{"w:val": str(round(run.size * 2))})
-        if latin:
-            # LibreOffice breaks digits, letters, —— and …… anywhere inside Chinese
-            # text; tagged as English they stay whole, as the standard and Word keep them (R-TEXT-3, R-TEXT-5).
-            oxml.set_r(rpr, "w:lang", **{"w:val": "en-US", "w:eastAsia": "en-US"})
+            # LibreOffice breaks digits, letters, —— and …… anywhere inside Chinese text;
+            # tagged as English they stay whole, as the standard and Word keep them (R-TEXT-3, R-TEXT-5).
+            rpr = oxml.rpr_xml(
+                fonts, run.size, bold=run.bold, color=run.color, spacing=row.char_spacing, scale=row.horiz_scale,
+                english=latin,
+            )
+            runs.append(oxml.text_run_xml(rpr, text))
+        return runs
 
     def next_id(self) -> int:
         self.shape_id += 1
         return self.shape_id
 
-    def mark(self, p: _Element, mark: RuleMark | PictureMark | TextMark, row: Row) -> None:
+    def mark_xml(self, mark: RuleMark | PictureMark | TextMark, row: Row) -> str:
         left = self.style.left
         if isinstance(mark, RuleMark):
             dy = row.total_height if mark.dy == -1 else mark.dy
             y = row.top + dy
             x0, x1 = left + mark.x0, left + mark.x1
-            if mark.star:
-                cx, r = (x0 + x1) / 2, mark.star / 2
-                p.append(oxml.line_shape(self.next_id(), x0, cx - r * 1.6, y, mark.thickness, mark.color))
-                p.append(oxml.line_shape(self.next_id(), cx + r * 1.6, x1, y, mark.thickness, mark.color))
-                p.append(oxml.star_shape(self.next_id(), cx, y, mark.star, mark.color))
-            else:
-                p.append(oxml.line_shape(self.next_id(), x0, x1, y, mark.thickness, mark.color))
-        elif isinstance(mark, PictureMark):
-            part = self.document.part
-            rel_id, _ = part.get_or_add_image(str(mark.path))
-            p.append(oxml.picture_anchor(self.next_id(), rel_id, left + mark.x, row.top + mark.dy, mark.width, mark.height))
-        elif isinstance(mark, TextMark) and mark.line is not None:
-            run = mark.runs[0]
-            glyphs = mark.line.glyphs
-            width = glyphs[-1].x + glyphs[-1].width - glyphs[0].x
-            height = row.line_height
-            family = escape(self.family(run.role))
-            rpr = (
-                f'<w:rPr><w:rFonts w:ascii="{family}" w:hAnsi="{family}" w:eastAsia="{family}" w:cs="{family}"/>'
-                f'<w:color w:val="{run.color.upper()}"/><w:spacing w:val="0"/><w:w w:val="{round(mark.horiz_scale * 100)}"/>'
-                f'<w:sz w:val="{round(run.size * 2)}"/><w:szCs w:val="{round(run.size * 2)}"/></w:rPr>'
+            if not mark.star:
+                return oxml.line_shape(self.next_id(), x0, x1, y, mark.thickness, mark.color)
+            cx, r = (x0 + x1) / 2, mark.star / 2
+            return (
+                oxml.line_shape(self.next_id(), x0, cx - r * 1.6, y, mark.thickness, mark.color)
+                + oxml.line_shape(self.next_id(), cx + r * 1.6, x1, y, mark.thickness, mark.color)
+                + oxml.star_shape(self.next_id(), cx, y, mark.star, mark.color)
             )
-            para = (
-                '<w:p><w:pPr><w:widowControl w:val="0"/><w:snapToGrid w:val="0"/>'
-                f'<w:spacing w:before="0" w:after="0" w:line="{oxml.twips(height)}" w:lineRule="exact"/>'
-                f'<w:ind w:left="0" w:right="0" w:firstLine="0"/><w:jc w:val="left"/></w:pPr>'
-                f"<w:r>{rpr}<w:t>{escape(run.text)}</w:t></w:r></w:p>"
+        if isinstance(mark, PictureMark):
+            rel_id, _ = self.document.part.get_or_add_image(str(mark.path))
+            return oxml.picture_anchor(
+                self.next_id(), rel_id, left + mark.x, row.top + mark.dy, mark.width, mark.height
             )
-            top = row.top + mark.centre_dy - height / 2
-            p.append(oxml.text_box(self.next_id(), glyphs[0].x, top, width + 2, height, para))
+        assert mark.line is not None
+        run = mark.runs[0]
+        glyphs = mark.line.glyphs
+        width = glyphs[-1].x + glyphs[-1].width - glyphs[0].x
+        height = row.line_height
+        rpr = oxml.rpr_xml(self.run_fonts(run.role), run.size, color=run.color, spacing=0.0, scale=mark.horiz_scale)
+        para = (
+            '<w:p><w:pPr><w:widowControl w:val="0"/><w:snapToGrid w:val="0"/>'
+            f'<w:spacing w:before="0" w:after="0" w:line="{oxml.twips(height)}" w:lineRule="exact"/>'
+            f'<w:ind w:left="0" w:right="0" w:firstLine="0"/><w:jc w:val="left"/></w:pPr>'
+            f"{oxml.text_run_xml(rpr, run.text)}</w:p>"
+        )
+        top = row.top + mark.centre_dy - height / 2
+        return oxml.text_box(self.next_id(), glyphs[0].x, top, width + 2, height, para)
 
-    def table(self, row: Row) -> None:
+    def table_xml(self, row: Row) -> str:
+        """A table of fixed column widths and exact row heights; the header row repeats on each page."""
         box = row.table
         assert box is not None
         el = self.style.element("table")
-        cols = len(box.columns)
-        table: DocxTable = self.document.add_table(rows=0, cols=cols)
-        table.autofit = False
-        tbl = table._tbl
-        tbl_pr = tbl.tblPr
-        tbl_pr.append(
-            oxml.parse_xml(
-                f'<w:tblW {oxml.nsdecls("w")} w:w="{oxml.twips(sum(box.columns))}" w:type="dxa"/>'
-            )
-        )
+        style_id = self.element_style("table", Row(kind="table", align="left"))
         borders = "".join(
             f'<w:{side} w:val="single" w:sz="4" w:space="0" w:color="000000"/>'
             for side in ("top", "left", "bottom", "right", "insideH", "insideV")
         )
-        tbl_pr.append(oxml.parse_xml(f'<w:tblBorders {oxml.nsdecls("w")}>{borders}</w:tblBorders>'))
-        tbl_pr.append(oxml.parse_xml(f'<w:tblLayout {oxml.nsdecls("w")} w:type="fixed"/>'))
         pad = oxml.twips(box.padding)
-        tbl_pr.append(
-            oxml.parse_xml(
-                f'<w:tblCellMar {oxml.nsdecls("w")}><w:top w:w="0" w:type="dxa"/><w:left w:w="{pad}" w:type="dxa"/>'
-                f'<w:bottom w:w="0" w:type="dxa"/><w:right w:w="{pad}" w:type="dxa"/></w:tblCellMar>'
-            )
-        )
-        for i, width in enumerate(box.columns):
-            table.columns[i].width = Pt(width)
-        style_id = self.element_style("table", Row(kind="table", align="left"))
+        parts = [
+            f'<w:tbl><w:tblPr><w:tblW w:w="{oxml.twips(sum(box.columns))}" w:type="dxa"/>',
+            f'<w:tblBorders>{borders}</w:tblBorders><w:tblLayout w:type="fixed"/>',
+            f'<w:tblCellMar><w:top w:w="0" w:type="dxa"/><w:left w:w="{pad}" w:type="dxa"/>',
+            f'<w:bottom w:w="0" w:type="dxa"/><w:right w:w="{pad}" w:type="dxa"/></w:tblCellMar>',
+            '<w:tblLook w:val="0000" w:firstRow="0" w:lastRow="0" w:firstColumn="0" w:lastColumn="0" '
+            'w:noHBand="0" w:noVBand="0"/></w:tblPr><w:tblGrid>',
+            *(f'<w:gridCol w:w="{oxml.twips(w)}"/>' for w in box.columns),
+            "</w:tblGrid>",
+        ]
+        fonts = self.run_fonts(el.font)
         for table_row, source in zip(box.rows, box.source_rows, strict=True):
-            cells = table.add_row().cells
-            tr = table.rows[-1]._tr
-            tr_pr = tr.get_or_add_trPr()
-            tr_pr.append(oxml.parse_xml(f'<w:cantSplit {oxml.nsdecls("w")}/>'))
-            if table_row.header:
-                tr_pr.append(oxml.parse_xml(f'<w:tblHeader {oxml.nsdecls("w")}/>'))
-            tr_pr.append(
-                oxml.parse_xml(f'<w:trHeight {oxml.nsdecls("w")} w:val="{oxml.twips(table_row.height)}" w:hRule="exact"/>')
+            header = "<w:tblHeader/>" if table_row.header else ""
+            parts.append(
+                f'<w:tr><w:trPr><w:cantSplit/>{header}<w:trHeight w:val="{oxml.twips(table_row.height)}" '
+                'w:hRule="exact"/></w:trPr>'
             )
-            for i, cell in enumerate(cells):
-                cell.width = Pt(box.columns[i])
-                paragraph = cell.paragraphs[0]
-                pp = paragraph._p.get_or_add_pPr()
-                oxml.set_p(pp, "w:pStyle", **{"w:val": style_id})
-                oxml.indent(pp, 0, 0, 0)
-                oxml.set_p(pp, "w:jc", **{"w:val": "center" if table_row.header else "left"})
+            for i, width in enumerate(box.columns):
+                ppr = oxml.ppr_xml(style_id, ind=(0, 0, 0), jc="center" if table_row.header else "left")
                 text = source[i] if i < len(source) else ""
-                r = paragraph.add_run(text)
-                rpr = r._r.get_or_add_rPr()
-                oxml.set_r(rpr, "w:spacing", **{"w:val": "0"})
-                oxml.set_r(rpr, "w:sz", **{"w:val": str(round(el.size_pt * 2))})
+                runs = "".join(
+                    oxml.text_run_xml(oxml.rpr_xml(fonts, el.size_pt, spacing=0.0, english=latin), piece)
+                    for piece, latin in _script_pieces(text)
+                )
+                parts.append(f'<w:tc><w:tcPr><w:tcW w:w="{oxml.twips(width)}" w:type="dxa"/></w:tcPr>'
+                             f"<w:p>{ppr}{runs}</w:p></w:tc>")
+            parts.append("</w:tr>")
+        parts.append("</w:tbl>")
+        return "".join(parts)
 
     # ------------------------------------------------------------ tail section
 
@@ -401,22 +413,10 @@ class _DocxWriter:
         pp.replace(pp.find(qn("w:sectPr")), deepcopy(body_sect))
 
     def unnumbered_tail(self) -> None:
-        """The last section has empty footers of its own, so it does not inherit the page numbers."""
-        from copy import deepcopy
-
-        body = self.document.element.body
-        body_sect = body.find(qn("w:sectPr"))
-        first_sect = None
-        for p in body.iterchildren(qn("w:p")):
-            found = p.find(qn("w:pPr") + "/" + qn("w:sectPr"))
-            if found is not None:
-                first_sect = found
-        assert first_sect is not None
-        # The numbered section got its footers on the body sectPr; move them.
+        """The last section gets empty footers of its own, so it does not inherit the page numbers."""
+        body_sect = self.document.element.body.find(qn("w:sectPr"))
         for ref in body_sect.findall(qn("w:footerReference")):
-            first_sect.insert(0, deepcopy(ref))
-            body_sect.remove(ref)
-        first_sect.find(qn("w:pgMar")).set(qn("w:footer"), body_sect.find(qn("w:pgMar")).get(qn("w:footer")))
+            body_sect.remove(ref)  # the numbered section kept its own copy
         tail = self.document.sections[-1]
         tail.footer.is_linked_to_previous = False
         tail.even_page_footer.is_linked_to_previous = False

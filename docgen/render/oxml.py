@@ -8,6 +8,8 @@ line shape, an anchored picture or text box, a section break. Units: twips
 
 from __future__ import annotations
 
+from xml.sax.saxutils import escape
+
 from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
 from lxml.etree import _Element
@@ -132,7 +134,7 @@ def page_field(paragraph: _Element, rpr_xml: str, before: str, after: str) -> No
 def _anchor(shape_id: int, x: float, y: float, w: float, h: float, graphic: str, behind: bool = False) -> str:
     """A floating object positioned from the page's top-left corner, in front of text, no wrapping."""
     return (
-        f'<wp:anchor {nsdecls("wp", "a", "pic", "r")} distT="0" distB="0" distL="0" distR="0" simplePos="0" '
+        f'<wp:anchor distT="0" distB="0" distL="0" distR="0" simplePos="0" '
         f'relativeHeight="{251658240 + shape_id}" behindDoc="{int(behind)}" locked="0" layoutInCell="1" allowOverlap="1">'
         '<wp:simplePos x="0" y="0"/>'
         f'<wp:positionH relativeFrom="page"><wp:posOffset>{emu(x)}</wp:posOffset></wp:positionH>'
@@ -157,35 +159,38 @@ def _shape(nv_pr: str, w: float, h: float, geometry: str, look: str, body: str =
     )
 
 
-def line_shape(shape_id: int, x0: float, x1: float, y: float, thickness: float, color: str) -> _Element:
+def line_shape(shape_id: int, x0: float, x1: float, y: float, thickness: float, color: str) -> str:
     """A horizontal rule as an anchored line shape (版头分隔线, 版记 rules): exact position and weight."""
     look = f'<a:ln w="{emu(thickness)}"><a:solidFill><a:srgbClr val="{color}"/></a:solidFill></a:ln>'
     return _drawing_run(_anchor(shape_id, x0, y, x1 - x0, 0, _shape("<wps:cNvCnPr/>", x1 - x0, 0, "line", look)))
 
 
-def star_shape(shape_id: int, cx: float, cy: float, size: float, color: str) -> _Element:
+def star_shape(shape_id: int, cx: float, cy: float, size: float, color: str) -> str:
     """A solid five-pointed star (the Party organs' star on the red rule, R-HDR-14)."""
     look = f'<a:solidFill><a:srgbClr val="{color}"/></a:solidFill><a:ln><a:noFill/></a:ln>'
     graphic = _shape("<wps:cNvSpPr/>", size, size, "star5", look)
     return _drawing_run(_anchor(shape_id, cx - size / 2, cy - size / 2, size, size, graphic))
 
 
-def picture_anchor(shape_id: int, rel_id: str, x: float, y: float, w: float, h: float) -> _Element:
+def picture_anchor(shape_id: int, rel_id: str, x: float, y: float, w: float, h: float) -> str:
     """A picture (seal) floating over the text at a page position."""
-    graphic = (
+    return _drawing_run(_anchor(shape_id, x, y, w, h, _picture_graphic(shape_id, rel_id, w, h)))
+
+
+def _picture_graphic(shape_id: int, rel_id: str, w: float, h: float) -> str:
+    return (
         '<a:graphic><a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/picture">'
-        f'<pic:pic><pic:nvPicPr><pic:cNvPr id="{shape_id}" name="seal {shape_id}"/><pic:cNvPicPr/></pic:nvPicPr>'
+        f'<pic:pic><pic:nvPicPr><pic:cNvPr id="{shape_id}" name="picture {shape_id}"/><pic:cNvPicPr/></pic:nvPicPr>'
         f'<pic:blipFill><a:blip r:embed="{rel_id}"/><a:stretch><a:fillRect/></a:stretch></pic:blipFill>'
         f'<pic:spPr><a:xfrm><a:off x="0" y="0"/><a:ext cx="{emu(w)}" cy="{emu(h)}"/></a:xfrm>'
         '<a:prstGeom prst="rect"><a:avLst/></a:prstGeom></pic:spPr></pic:pic></a:graphicData></a:graphic>'
     )
-    return _drawing_run(_anchor(shape_id, x, y, w, h, graphic))
 
 
-def text_box(shape_id: int, x: float, y: float, w: float, h: float, paragraph_xml: str) -> _Element:
+def text_box(shape_id: int, x: float, y: float, w: float, h: float, paragraph_xml: str) -> str:
     """A borderless text box with no insets: 文件 beside a joint issuer mark (R-HDR-8)."""
     body = (
-        f"<wps:txbx><w:txbxContent {nsdecls('w')}>{paragraph_xml}</w:txbxContent></wps:txbx>"
+        f"<wps:txbx><w:txbxContent>{paragraph_xml}</w:txbxContent></wps:txbx>"
         '<wps:bodyPr lIns="0" tIns="0" rIns="0" bIns="0" anchor="ctr"><a:noAutofit/></wps:bodyPr>'
     )
     look = "<a:noFill/><a:ln><a:noFill/></a:ln>"
@@ -193,5 +198,99 @@ def text_box(shape_id: int, x: float, y: float, w: float, h: float, paragraph_xm
     return _drawing_run(_anchor(shape_id, x, y, w, h, graphic))
 
 
-def _drawing_run(anchor_xml: str) -> _Element:
-    return parse_xml(f"<w:r {nsdecls('w')}><w:drawing>{anchor_xml}</w:drawing></w:r>")
+def _drawing_run(anchor_xml: str) -> str:
+    return f"<w:r><w:drawing>{anchor_xml}</w:drawing></w:r>"
+
+
+def picture_inline(shape_id: int, rel_id: str, w: float, h: float) -> str:
+    """A picture in the text flow (an image block), as a run."""
+    graphic = _picture_graphic(shape_id, rel_id, w, h)
+    return _drawing_run(
+        f'<wp:inline distT="0" distB="0" distL="0" distR="0"><wp:extent cx="{emu(w)}" cy="{emu(h)}"/>'
+        f'<wp:docPr id="{shape_id}" name="picture {shape_id}"/><wp:cNvGraphicFramePr/>{graphic}</wp:inline>'
+    )
+
+
+# Namespaces of everything the body strings use, declared once on the fragment they are parsed in.
+BODY_NAMESPACES = nsdecls("w", "wp", "a", "pic", "r")
+
+
+# ---------------------------------------------------------------- body as text
+# Paragraphs are written as XML text and parsed once per document: building
+# them element by element through python-docx took most of the build time.
+
+
+def ppr_xml(
+    style_id: str,
+    *,
+    keep_next: bool | None = None,
+    page_break: bool = False,
+    tabs: list[tuple[str, float]] | None = None,
+    line: float | None = None,
+    line_auto: bool = False,
+    ind: tuple[float, float, float] | None = None,
+    jc: str | None = None,
+    sect_pr: str = "",
+) -> str:
+    """A w:pPr with its children in schema order; ``ind`` is (left, right, first line; negative = hanging)."""
+    parts = [f'<w:pStyle w:val="{style_id}"/>']
+    if keep_next is not None:
+        parts.append("<w:keepNext/>" if keep_next else '<w:keepNext w:val="0"/>')
+    if page_break:
+        parts.append("<w:pageBreakBefore/>")
+    if tabs:
+        stops = "".join(f'<w:tab w:val="{align}" w:pos="{twips(pos)}"/>' for align, pos in tabs)
+        parts.append(f"<w:tabs>{stops}</w:tabs>")
+    if line_auto:
+        parts.append('<w:spacing w:before="0" w:after="0" w:line="240" w:lineRule="auto"/>')
+    elif line is not None:
+        parts.append(f'<w:spacing w:before="0" w:after="0" w:line="{twips(line)}" w:lineRule="exact"/>')
+    if ind is not None:
+        left, right, first = ind
+        first_attr = f'w:firstLine="{twips(first)}"' if first >= 0 else f'w:hanging="{twips(-first)}"'
+        parts.append(f'<w:ind w:left="{twips(left)}" w:right="{twips(right)}" {first_attr}/>')
+    if jc is not None:
+        parts.append(f'<w:jc w:val="{jc}"/>')
+    return f"<w:pPr>{''.join(parts)}{sect_pr}</w:pPr>"
+
+
+def rpr_xml(
+    fonts: dict[str, str],
+    size: float,
+    *,
+    bold: bool = False,
+    color: str = "000000",
+    spacing: float | None = None,
+    scale: float = 1.0,
+    english: bool = False,
+) -> str:
+    """A w:rPr with its children in schema order."""
+    font_attrs = " ".join(f'{k}="{escape(v, {chr(34): "&quot;"})}"' for k, v in fonts.items())
+    parts = [f"<w:rFonts {font_attrs}/>"]
+    if bold:
+        parts.append("<w:b/>")
+    if color.upper() != "000000":
+        parts.append(f'<w:color w:val="{color.upper()}"/>')
+    if spacing is not None:
+        parts.append(f'<w:spacing w:val="{twips(spacing)}"/>')
+    if scale != 1.0:
+        parts.append(f'<w:w w:val="{round(scale * 100)}"/>')
+    half_points = round(size * 2)
+    parts.append(f'<w:sz w:val="{half_points}"/><w:szCs w:val="{half_points}"/>')
+    if english:
+        parts.append('<w:lang w:val="en-US" w:eastAsia="en-US"/>')
+    return f"<w:rPr>{''.join(parts)}</w:rPr>"
+
+
+def text_run_xml(rpr: str, text: str) -> str:
+    """A run of text; a line break (\\n) and a tab (\\t) become w:br and w:tab."""
+    pieces = []
+    for n, line in enumerate(text.split("\n")):
+        if n:
+            pieces.append("<w:br/>")
+        for m, part in enumerate(line.split("\t")):
+            if m:
+                pieces.append("<w:tab/>")
+            if part:
+                pieces.append(f'<w:t xml:space="preserve">{escape(part)}</w:t>')
+    return f"<w:r>{rpr}{''.join(pieces)}</w:r>"
