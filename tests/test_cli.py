@@ -32,11 +32,6 @@ CASES = {
 }
 
 
-def _outputs(out: Path) -> list[str]:
-    """The files written, without the build cache (.docgen-cache.json)."""
-    return sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
-
-
 def outputs(folder: Path) -> list[str]:
     """The documents written (the batch cache file aside)."""
     return sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
@@ -66,7 +61,7 @@ def test_batch_goes_on_past_a_bad_file(tmp_path: Path) -> None:
     result = run("build", str(tmp_path / "a-good.yaml"), str(tmp_path / "b-bad.yaml"), "-o", str(tmp_path / "out"),
                  cwd=tmp_path)
     assert result.returncode == 2
-    assert _outputs(tmp_path / "out") == ["a-good.docx", "a-good.pdf"]
+    assert outputs(tmp_path / "out") == ["a-good.docx", "a-good.pdf"]
     assert "b-bad.yaml:11:9" in result.stderr
 
 
@@ -74,7 +69,7 @@ def test_good_file_builds_both_formats(tmp_path: Path) -> None:
     (tmp_path / "doc.yaml").write_text(GOOD, encoding="utf-8")
     result = run("build", "doc.yaml", "-o", "out", "--format", "pdf", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert _outputs(tmp_path / "out") == ["doc.pdf"]
+    assert outputs(tmp_path / "out") == ["doc.pdf"]
 
 
 def test_outputs_get_ordinary_file_permissions(tmp_path: Path) -> None:
