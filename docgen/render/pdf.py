@@ -9,13 +9,16 @@ bytes.
 from __future__ import annotations
 
 import io
+import itertools
 import math
+from collections.abc import Iterator
 
 from PIL import Image as PILImage
 from reportlab.lib.colors import HexColor
+from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 
-from docgen.layout.boxes import Layout, Line, PictureMark, Row, RuleMark, TableBox, TextMark
+from docgen.layout.boxes import Glyph, Layout, Line, PictureMark, Row, RuleMark, TableBox, TextMark
 from docgen.layout.flow import Geometry
 from docgen.model import Document
 from docgen.style import Style
@@ -51,6 +54,7 @@ def render_pdf(layout: Layout, doc: Document, style: Style) -> bytes:
 class _Painter:
     def __init__(self, canvas: Canvas, style: Style) -> None:
         self.canvas = canvas
+        self.doc = canvas._doc  # reportlab's document, which numbers the font subsets
         self.h = style.page_height
         self.left = style.left  # marks are positioned from the left margin; glyphs carry absolute x
         self.text_width = style.text_width
@@ -94,20 +98,21 @@ class _Painter:
         text = self.canvas.beginText()
         text.setHorizScale(line.horiz_scale * 100)
         y = self.h - line.baseline
-        current: tuple[str, float, str, bool] | None = None
-        # Every glyph at the x the layout gave it: reportlab splits TrueType
-        # text into 256-glyph subsets and loses the character spacing at
-        # their seams, so a run drawn with Tc would drift.
-        for glyph in line.glyphs:
-            if (glyph.font, glyph.size, glyph.color, glyph.bold) != current:
-                current = (glyph.font, glyph.size, glyph.color, glyph.bold)
-                text.setFont(glyph.font, glyph.size)
-                text.setFillColor(HexColor("#" + glyph.color))
-                # The 公文 faces have no bold: embolden by stroking the outline, as Word and WPS do.
-                text.setStrokeColor(HexColor("#" + glyph.color))
-                text.setTextRenderMode(2 if glyph.bold else 0)
-            text.setTextOrigin(glyph.x, y)
-            text.textOut(glyph.ch)
+        for group, spacing in _evenly_spaced(line.glyphs):
+            first = group[0]
+            text.setFont(first.font, first.size)
+            text.setFillColor(HexColor("#" + first.color))
+            # The 公文 faces have no bold: embolden by stroking the outline, as Word and WPS do.
+            text.setStrokeColor(HexColor("#" + first.color))
+            text.setTextRenderMode(2 if first.bold else 0)
+            text.setCharSpace(spacing / line.horiz_scale)
+            # One text operator per font subset: pdfminer (and so pdfplumber)
+            # loses the character spacing where reportlab switches subsets.
+            start = 0
+            for _, encoded in pdfmetrics.getFont(first.font).splitString("".join(g.ch for g in group), self.doc):
+                text.setTextOrigin(group[start].x, y)
+                text.textOut("".join(g.ch for g in group[start : start + len(encoded)]))
+                start += len(encoded)
         self.canvas.drawText(text)
 
     def rule(self, mark: RuleMark, row: Row) -> None:
@@ -151,3 +156,19 @@ class _Painter:
                     self.line(Line(line.glyphs, baseline=top + n * box.line_height + self.cell_baseline))
 
 
+
+
+def _evenly_spaced(glyphs: list[Glyph]) -> Iterator[tuple[list[Glyph], float]]:
+    """Runs of glyphs of one font, size, colour and weight, each the same distance from the next."""
+    group = [glyphs[0]]
+    spacing: float | None = None
+    for prev, glyph in itertools.pairwise(glyphs):
+        gap = glyph.x - prev.x - prev.width
+        same = (glyph.font, glyph.size, glyph.color, glyph.bold) == (prev.font, prev.size, prev.color, prev.bold)
+        if same and (spacing is None or abs(gap - spacing) < 0.001):
+            spacing = gap
+            group.append(glyph)
+        else:
+            yield group, spacing or 0.0
+            group, spacing = [glyph], None
+    yield group, spacing or 0.0
