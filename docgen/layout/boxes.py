@@ -159,9 +159,7 @@ class TableRowBox:
 class TableBox:
     columns: list[float]  # column widths
     rows: list[TableRowBox]
-    x: float
     line_height: float
-    size: float
     padding: float
     source_rows: list[list[str]]
     # Each row as placed (a repeated header row appears again): row, page, top.

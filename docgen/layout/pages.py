@@ -123,8 +123,7 @@ class Paginator:
         capped = [min(max(n, 2 * el.size_pt + 2 * padding), total / 2) for n in natural]
         columns = [round(c * total / sum(capped), 2) for c in capped]
         columns[-1] = round(total - sum(columns[:-1]), 2)
-        box = TableBox(columns=columns, rows=[], x=self.style.left, line_height=lh, size=el.size_pt,
-                       padding=padding, source_rows=cells)
+        box = TableBox(columns=columns, rows=[], line_height=lh, padding=padding, source_rows=cells)
         for r_index, r in enumerate(shaped):
             x = self.style.left
             row_cells = []
