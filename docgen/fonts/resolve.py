@@ -389,12 +389,16 @@ class FontSet:
         return self.problems.get(role) or _missing_message(role)
 
 
+def _fallback_path() -> Path | None:
+    path = font_dir() / FREE_BY_KEY["fallback"].filename
+    return path if path.is_file() else None
+
+
 def _load_fallback() -> FontFace | None:
-    spec = FREE_BY_KEY["fallback"]
-    path = font_dir() / spec.filename
-    if not path.is_file():
+    path = _fallback_path()
+    if path is None:
         return None
-    return _face("fallback", path, 0, spec.family, "fallback")
+    return _face("fallback", path, 0, FREE_BY_KEY["fallback"].family, "fallback")
 
 
 def _env_key() -> tuple[Any, ...]:
@@ -485,10 +489,14 @@ def _sha_of(path: Path) -> str:
 def fontset_fingerprint(fs: FontSet) -> str:
     """sha256 over role → (file sha256, size, face index): equal sets, equal PDFs."""
     h = hashlib.sha256()
-    faces = [(role, fs.faces.get(role)) for role in ROLES] + [("fallback", fs.fallback)]
-    for role, face in faces:
-        if face is None:
+    # The fallback by its file: fingerprinting must not parse its 9.6 MB.
+    files = [(role, (face.path, face.index) if (face := fs.faces.get(role)) else None) for role in ROLES]
+    fallback = _fallback_path()
+    files.append(("fallback", (fallback, 0) if fallback else None))
+    for role, file in files:
+        if file is None:
             h.update(f"{role}\t-\n".encode())
             continue
-        h.update(f"{role}\t{_sha_of(face.path)}\t{face.path.stat().st_size}\t{face.index}\n".encode())
+        path, index = file
+        h.update(f"{role}\t{_sha_of(path)}\t{path.stat().st_size}\t{index}\n".encode())
     return h.hexdigest()
