@@ -42,7 +42,7 @@ from yaml.reader import Reader
 from yaml.resolver import Resolver
 
 from docgen.errors import DocgenError
-from docgen.load.nodes import LINE_BREAK, NULL_TAG, Ctx, Value, compose, entries, read_source
+from docgen.load.nodes import LINE_BREAK, NULL_TAG, Ctx, Value, compose, entries, read_source, scalar_nodes
 from docgen.model import Loc
 
 VARS_KEYS = ("vars", "变量")
@@ -223,20 +223,7 @@ def parse_template(text: str, source: Path) -> DataTemplate:
         raise DocgenError(f"占位符过多（{len(found)} 个）(too many placeholders)", Loc(str(source), 1, 1))
     masked = "".join([*pieces, text[last:]])
     root = compose(Ctx(masked, source))  # YAML syntax errors, located and in Chinese
-    scalars: list[yaml.ScalarNode] = []
-    stack, seen = [root], set()
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:  # an alias shares its anchor's node
-            continue
-        seen.add(id(node))
-        if isinstance(node, yaml.ScalarNode):
-            if any(ch in node.value for ch in masks):
-                scalars.append(node)
-        elif isinstance(node, yaml.MappingNode):
-            stack.extend(n for pair in node.value for n in pair)
-        else:
-            stack.extend(node.value)
+    scalars = [node for node in scalar_nodes(root) if any(ch in node.value for ch in masks)]
     scalars.sort(key=lambda n: n.start_mark.index)
     runs = re.compile("|".join(f"{re.escape(ch)}+" for ch in masks) or "(?!)")
     template = DataTemplate(source, text, masks, runs, tuple(scalars))

@@ -18,7 +18,7 @@ import difflib
 import itertools
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -205,23 +205,29 @@ def _syntax_error(ctx: Ctx, exc: yaml.MarkedYAMLError) -> DocgenError:
     return DocgenError(f"YAML 语法错误{'：' + zh if zh else ''} (YAML syntax error: {english})", loc)
 
 
-def _unmask(root: yaml.Node, mask: str, found: list[tuple[int, str]]) -> None:
+def scalar_nodes(root: yaml.Node) -> Iterator[yaml.ScalarNode]:
+    """Every scalar below ``root``, once each (an alias shares its anchor's node)."""
     stack, seen = [root], set()
     while stack:
         node = stack.pop()
-        if id(node) in seen:  # an alias shares its anchor's node
+        if id(node) in seen:
             continue
         seen.add(id(node))
         if isinstance(node, yaml.ScalarNode):
-            if mask in node.value:
-                start, end = node.start_mark.index, node.end_mark.index
-                chars = iter([ch for i, ch in found if start <= i < end])
-                first, *rest = node.value.split(mask)
-                node.value = first + "".join(next(chars, "") + part for part in rest)
+            yield node
         elif isinstance(node, yaml.MappingNode):
             stack.extend(n for pair in node.value for n in pair)
         else:
             stack.extend(node.value)
+
+
+def _unmask(root: yaml.Node, mask: str, found: list[tuple[int, str]]) -> None:
+    for node in scalar_nodes(root):
+        if mask in node.value:
+            start, end = node.start_mark.index, node.end_mark.index
+            chars = iter([ch for i, ch in found if start <= i < end])
+            first, *rest = node.value.split(mask)
+            node.value = first + "".join(next(chars, "") + part for part in rest)
 
 
 # ---------------------------------------------------------------- mappings
