@@ -30,14 +30,14 @@ from typing import Any
 import yaml
 
 from docgen import __version__
-from docgen.build import build_document
+from docgen.build import build_document, document_style
 from docgen.errors import DocgenError
 from docgen.fonts import fontset_fingerprint, load_fontset
 from docgen.load import load_document_text_with_warnings
 from docgen.load.nodes import read_source
 from docgen.model import Block, Document, Image
 from docgen.output import atomic_write
-from docgen.style import STYLES_DIR, Style, load_style
+from docgen.style import STYLES_DIR, Style
 from docgen.template import fill, parse_template, render_string, variables
 
 CACHE_NAME = ".docgen-cache.json"
@@ -324,7 +324,7 @@ def run_job(job: Job, settings: Settings, cached: Mapping[str, Any] | None) -> R
             raise DocgenError(job.error)
         text = fill(read_source(job.source), job.source, job.values)
         doc, warnings = load_document_text_with_warnings(text, job.source)
-        style = load_style(settings.style_name or doc.style, doc.source.parent)
+        style = document_style(doc, settings.style_name)
         result.key = input_key(text, job, doc, style, settings)
         outputs = [settings.out_dir / f"{job.stem}.{fmt}" for fmt in settings.formats]
         if (

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from docgen.errors import DocgenError
 from docgen.fonts import load_fontset
 from docgen.layout import layout_document
 from docgen.load import load_document_text_with_warnings
@@ -22,7 +23,7 @@ from docgen.model import Document
 from docgen.output import atomic_write
 from docgen.render.docx import render_docx
 from docgen.render.pdf import render_pdf
-from docgen.style import load_style
+from docgen.style import Style, load_style
 from docgen.template import fill
 
 FORMATS = ("docx", "pdf")
@@ -46,6 +47,16 @@ def build_timestamp(doc: Document) -> dt.datetime:
     return dt.datetime(2000, 1, 1)
 
 
+def document_style(doc: Document, style_name: str | None = None) -> Style:
+    """The style a document is built in: ``style_name`` (the command line's --style) or the file's own."""
+    try:
+        return load_style(style_name or doc.style, doc.source.parent)
+    except DocgenError as exc:
+        if style_name is None and exc.loc is None:  # the data file chose it: say where
+            exc.loc, exc.field = doc.locs.get("style"), "style"
+        raise
+
+
 def build_document(
     doc: Document,
     out_dir: Path,
@@ -54,7 +65,7 @@ def build_document(
     style_name: str | None = None,
     fonts: Mapping[str, str] | None = None,
 ) -> BuildResult:
-    style = load_style(style_name or doc.style, doc.source.parent)
+    style = document_style(doc, style_name)
     fontset = load_fontset(fonts)
     layout = layout_document(doc, style, fontset)
     rendered: dict[Path, bytes] = {}

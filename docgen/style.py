@@ -18,6 +18,8 @@ from docgen.errors import DocgenError
 
 STYLES_DIR = Path(__file__).resolve().parent.parent / "styles"
 MM = 72 / 25.4  # pt per mm
+# Formats the data contract names that have no style file yet.
+NOT_YET = {"letter": "信函格式", "order": "命令格式", "minutes": "纪要格式"}
 FONT_ROLES = ("fangsong", "heiti", "kaiti", "songti", "xiaobiaosong", "latin")
 
 
@@ -144,6 +146,10 @@ def _style_path(name_or_path: str, relative_to: Path | None = None) -> Path:
     if builtin.is_file():
         return builtin
     known = ", ".join(sorted(p.stem for p in STYLES_DIR.glob("*.yaml")))
+    if name_or_path in NOT_YET:
+        raise DocgenError(
+            f"{NOT_YET[name_or_path]}（{name_or_path}）尚未提供，可用：{known} (style {name_or_path!r} is not available yet)"
+        )
     raise DocgenError(f"未知样式 {name_or_path!r}，可用：{known} (unknown style; expected one of these or a .yaml path)")
 
 

@@ -85,3 +85,10 @@ def test_outputs_get_ordinary_file_permissions(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     for path in (tmp_path / "out").glob("doc.*"):
         assert stat.S_IMODE(path.stat().st_mode) == 0o644, path
+
+
+def test_a_format_not_yet_available_is_named_where_it_was_chosen(tmp_path: Path) -> None:
+    (tmp_path / "doc.yaml").write_text(GOOD.replace("style: red-header", "style: letter"), encoding="utf-8")
+    result = run("build", "doc.yaml", "-o", "out", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "doc.yaml:1:8: style: 信函格式（letter）尚未提供" in result.stderr, result.stderr
