@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from docgen.build import build_document
+from docgen.build import build_document, fill
 from docgen.fonts import load_fontset
 from docgen.layout import layout_document
 from docgen.layout.boxes import Layout
-from docgen.load import load_document
+from docgen.load import load_document_text
+from docgen.load.nodes import read_source
 from docgen.pdftext import PdfPage, read_pdf
 from docgen.style import Style, load_style
 
@@ -22,6 +23,7 @@ SOURCES = {
     "request": ROOT / "examples" / "request.yaml",
     "joint-notice": ROOT / "examples" / "joint-notice.yaml",
     "stress": ROOT / "examples" / "stress.yaml",
+    "annual-report": ROOT / "examples" / "yearly" / "annual-report.yaml",  # a template, with its vars' defaults
 }
 
 
@@ -43,7 +45,7 @@ def out_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def built(out_dir: Path) -> dict[str, Built]:
     result = {}
     for stem, source in SOURCES.items():
-        doc = load_document(source)
+        doc = load_document_text(fill(read_source(source), source, {}), source)
         style = load_style(doc.style, doc.source.parent)
         build_document(doc, out_dir, stem)
         layout = layout_document(doc, style, load_fontset())

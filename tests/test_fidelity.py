@@ -20,7 +20,7 @@ def comparisons(built: dict[str, Built], tmp_path_factory: pytest.TempPathFactor
     return result
 
 
-@pytest.mark.parametrize("name", ["report-2022", "notice", "request", "joint-notice", "stress"])
+@pytest.mark.parametrize("name", ["report-2022", "notice", "request", "joint-notice", "stress", "annual-report"])
 def test_libreoffice_renders_the_same_lines(comparisons: dict[str, Comparison], name: str) -> None:
     c = comparisons[name]
     assert c.pages_ours == c.pages_theirs, c.summary()

@@ -257,20 +257,20 @@ class FlowBuilder:
         # number on the line of the last names.
         indent = self.style.header.signer_indent_chars * self.cw
         label = self.run("signer_label", "签发人：")
-        label_width = self.width([label], "签发人")
+        # The label and the first names are one piece of text, so no tab stop
+        # has to fall exactly where the label ends (Word and LibreOffice would
+        # jump to the next stop if it fell short by a hair).
+        label_advance = sum(a.advance for a in self.shaper.shape([label], "签发人", report=False))
         pairs = [h.signers[i : i + 2] for i in range(0, len(h.signers), 2)]
         names_text = ["\u3000".join(p) for p in pairs]
         names_width = max(self.width([self.run("signer_name", t)], "签发人") for t in names_text)
-        right = self.style.text_width - indent
-        names_x = right - names_width
+        start = self.style.text_width - indent - names_width - label_advance
         rows = []
         for i, text in enumerate(names_text):
-            tabs = []
-            if i == 0:
-                tabs.append(Tab(names_x - label_width, "left", [label]))
+            names = self.run("signer_name", text)
+            tabs = [Tab(start, "left", [label, names]) if i == 0 else Tab(start + label_advance, "left", [names])]
             if i == len(names_text) - 1:
                 tabs.insert(0, Tab(indent, "left", [self.run("doc_number", number)]))
-            tabs.append(Tab(names_x, "left", [self.run("signer_name", text)]))
             rows.append(Row(kind="doc_number", tabs=tabs, line_height=self.pitch))
         return rows
 
