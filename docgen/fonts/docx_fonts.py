@@ -16,6 +16,8 @@ from typing import Any
 from docx.oxml.ns import qn
 from lxml import etree
 
+from docgen.render import oxml  # CT_RPr child order: Word rejects a file whose rPr children are out of order
+
 A_NS = "http://schemas.openxmlformats.org/drawingml/2006/main"
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 M_NS = "http://schemas.openxmlformats.org/officeDocument/2006/math"
@@ -23,67 +25,6 @@ THEME_ATTRS = ("w:asciiTheme", "w:eastAsiaTheme", "w:hAnsiTheme", "w:cstheme")
 THEME_RELTYPE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/theme"
 FONT_TABLE_RELTYPE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/fontTable"
 STYLES_WITH_EFFECTS_RELTYPE = "http://schemas.microsoft.com/office/2007/relationships/stylesWithEffects"
-
-# CT_RPr child order (ECMA-376 EG_RPrBase): Word rejects a file whose rPr
-# children are out of order, so every insertion goes through _set_child.
-RPR_ORDER = (
-    "rStyle",
-    "rFonts",
-    "b",
-    "bCs",
-    "i",
-    "iCs",
-    "caps",
-    "smallCaps",
-    "strike",
-    "dstrike",
-    "outline",
-    "shadow",
-    "emboss",
-    "imprint",
-    "noProof",
-    "snapToGrid",
-    "vanish",
-    "webHidden",
-    "color",
-    "spacing",
-    "w",
-    "kern",
-    "position",
-    "sz",
-    "szCs",
-    "highlight",
-    "u",
-    "effect",
-    "bdr",
-    "shd",
-    "fitText",
-    "vertAlign",
-    "rtl",
-    "cs",
-    "em",
-    "lang",
-    "eastAsianLayout",
-    "specVanish",
-    "oMath",
-)
-
-
-def _set_child(rpr: Any, local: str, **attrs: str) -> Any:
-    """The ``w:local`` child of an rPr (created in schema order), with ``attrs`` set."""
-    tag = qn(f"w:{local}")
-    el = rpr.find(tag)
-    if el is None:
-        el = etree.SubElement(rpr, tag)
-        later = {qn(f"w:{t}") for t in RPR_ORDER[RPR_ORDER.index(local) + 1 :]}
-        for sibling in rpr:
-            if sibling.tag in later:
-                sibling.addprevious(el)
-                break
-    for key, value in attrs.items():
-        el.set(qn(key), value)
-    return el
-
 
 def _strip_theme(rfonts: Any) -> None:
     for attr in THEME_ATTRS:
@@ -128,7 +69,7 @@ def run_font_attributes(family: str, latin_family: str | None = None) -> dict[st
 def set_run_fonts(rPr_or_run: Any, family: str, latin_family: str | None = None) -> Any:
     """Write ``w:rFonts`` (see ``run_font_attributes``) into a run, a style or an rPr; returns the element."""
     rpr = _rpr_of(rPr_or_run)
-    rfonts = _set_child(rpr, "rFonts")
+    rfonts = oxml.set_r(rpr, "w:rFonts")
     _strip_theme(rfonts)
     attrs = run_font_attributes(family, latin_family)
     for key, value in attrs.items():
@@ -218,10 +159,10 @@ def clean_docx_fonts(
         rpr = etree.SubElement(rpr_default, qn("w:rPr"))
     set_run_fonts(rpr, default_family)
     size = str(int(size_half_points))
-    _set_child(rpr, "sz", **{"w:val": size})
-    _set_child(rpr, "szCs", **{"w:val": size})
+    oxml.set_r(rpr, "w:sz", **{"w:val": size})
+    oxml.set_r(rpr, "w:szCs", **{"w:val": size})
     # eastAsia="zh-CN" is what makes LibreOffice apply Chinese 避头尾 (research §4).
-    _set_child(rpr, "lang", **{"w:val": "zh-CN", "w:eastAsia": "zh-CN", "w:bidi": "ar-SA"})
+    oxml.set_r(rpr, "w:lang", **{"w:val": "zh-CN", "w:eastAsia": "zh-CN", "w:bidi": "ar-SA"})
 
     settings = document.settings.element
     lang = settings.find(qn("w:themeFontLang"))

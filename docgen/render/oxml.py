@@ -72,10 +72,6 @@ def set_ordered(parent: _Element, order: tuple[str, ...], tag: str, **attrs: str
     return el
 
 
-def ppr(parent_p_or_style: _Element) -> _Element:
-    return parent_p_or_style.get_or_add_pPr()
-
-
 def set_p(ppr_el: _Element, tag: str, **attrs: str) -> _Element:
     return set_ordered(ppr_el, PPR_ORDER, tag, **attrs)
 
@@ -95,15 +91,6 @@ def indent(ppr_el: _Element, left: float, right: float, first: float) -> None:
     else:
         attrs["w:hanging"] = str(twips(-first))
     set_p(ppr_el, "w:ind", **attrs)
-
-
-def tab_stops(ppr_el: _Element, stops: list[tuple[str, float]]) -> None:
-    tabs = set_p(ppr_el, "w:tabs")
-    for align, pos in stops:
-        tab = OxmlElement("w:tab")
-        tab.set(qn("w:val"), align)
-        tab.set(qn("w:pos"), str(twips(pos)))
-        tabs.append(tab)
 
 
 def section_geometry(sect_pr: _Element, page_w: float, page_h: float, margins: dict[str, float], pitch: float) -> None:
