@@ -21,6 +21,7 @@ from reportlab.pdfgen.canvas import Canvas
 from docgen.layout.boxes import Glyph, Layout, Line, PictureMark, Row, RuleMark, TableBox, TextMark
 from docgen.layout.flow import Geometry
 from docgen.model import Document
+from docgen.render import pdf_reuse
 from docgen.style import Style
 
 PDF_CREATOR = "docgen"
@@ -28,6 +29,7 @@ BOLD_STROKE = 0.03  # outline stroke for synthetic bold, as a share of the font 
 
 
 def render_pdf(layout: Layout, doc: Document, style: Style) -> bytes:
+    pdf_reuse.install()
     buffer = io.BytesIO()
     # reportlab starts every page in Helvetica; start in the body font so no base-14 font is referenced.
     body_font = next(g.font for page in layout.pages for row in page.rows for line in row.lines for g in line.glyphs)

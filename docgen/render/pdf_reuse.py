@@ -1,0 +1,81 @@
+"""Reusing reportlab's font subsets across the documents of one process.
+
+reportlab builds and zlib-compresses a TrueType subset of every font for
+every PDF; documents of a batch share most of their subsets, and the work
+was half of each PDF's time. ``install()`` keeps recent results of both
+steps, keyed by their input, so the bytes written are exactly what reportlab
+would write. The caches are bounded (least recently used first out), to keep
+a worker well under its memory budget.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from collections import OrderedDict
+from typing import Any
+
+from reportlab.pdfbase import pdfdoc, ttfonts
+
+MAX_BYTES = 48 * 1024 * 1024  # per cache
+
+
+class _LRU:
+    def __init__(self, max_bytes: int) -> None:
+        self.items: OrderedDict[Any, bytes] = OrderedDict()
+        self.size = 0
+        self.max_bytes = max_bytes
+
+    def get(self, key: Any) -> bytes | None:
+        value = self.items.get(key)
+        if value is not None:
+            self.items.move_to_end(key)
+        return value
+
+    def put(self, key: Any, value: bytes) -> None:
+        self.items[key] = value
+        self.size += len(value)
+        while self.size > self.max_bytes and self.items:
+            _, dropped = self.items.popitem(last=False)
+            self.size -= len(dropped)
+
+
+class _ReusingZCompress(pdfdoc.PDFStreamFilterZCompress):
+    """reportlab's Flate filter, remembering what it compressed."""
+
+    def __init__(self) -> None:
+        self.cache = _LRU(MAX_BYTES)
+
+    def encode(self, text: str | bytes) -> bytes:
+        data = text.encode("utf8") if isinstance(text, str) else text
+        key = hashlib.sha256(data).digest()
+        encoded = self.cache.get(key)
+        if encoded is None:
+            encoded = zlib.compress(data)
+            self.cache.put(key, encoded)
+        return encoded
+
+
+_subsets = _LRU(MAX_BYTES)
+_installed = False
+
+
+def install() -> None:
+    """Put the reusing filter and subsetter in place (once per process)."""
+    global _installed
+    if _installed:
+        return
+    make_subset = ttfonts.TTFontFace.makeSubset
+
+    def reusing_make_subset(face: ttfonts.TTFontFace, subset: list[int]) -> bytes:
+        key = (face.filename, getattr(face, "subfontNameX", b""), tuple(subset))
+        data = _subsets.get(key)
+        if data is None:
+            data = make_subset(face, subset)
+            _subsets.put(key, data)
+        return data
+
+    ttfonts.TTFontFace.makeSubset = reusing_make_subset
+    # reportlab looks the filter up as pdfdoc.PDFZCompress each time it writes a stream.
+    pdfdoc.PDFZCompress = _ReusingZCompress()
+    _installed = True
