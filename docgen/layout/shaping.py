@@ -11,11 +11,13 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable
 
-from docgen.fonts import FontSet
+from docgen.fonts import FontFace, FontSet
 from docgen.layout.boxes import Run
 from docgen.layout.linebreak import Atom
 
 OPENING_QUOTES = frozenset("“‘")
+# (font set, role, character) → (face, advance per pt): font sets live for the process.
+_GLYPHS: dict[tuple[int, str, str], tuple[FontFace, float]] = {}
 
 
 def is_cjk(ch: str) -> bool:
@@ -46,25 +48,14 @@ class Shaper:
         """Atoms for ``runs``; with ``report``, a character no font of its role has is a warning naming ``where``."""
         atoms: list[Atom] = []
         for run in runs:
+            spacing_pt = self.char_spacing if spacing else 0.0
             for ch in run.text:
                 role = self.latin_role if self.latin_role and ch.isascii() and not ch.isspace() else run.role
-                face = self.fonts.face_for_char(role, ch)
-                if face is None:
-                    if report:
-                        self._warn(ch, where, "没有任何字体含有此字，打印为空白方框 (no font has this character)")
-                    face = self.fonts.face(role)
-                elif face.role != role and report:
-                    self._warn(ch, where, f"{self.fonts.face(role).family} 缺少此字，改用 {face.family} (drawn from the fallback font)")
+                face, width_per_pt = self.glyph(role, ch)
+                if report and face.role != role:
+                    self._report(role, ch, face, where)
                 atoms.append(
-                    Atom(
-                        ch=ch,
-                        width=face.advance(ch, run.size),
-                        spacing=self.char_spacing if spacing else 0.0,
-                        font=face.rl_name,
-                        size=run.size,
-                        color=run.color,
-                        bold=run.bold,
-                    )
+                    Atom(ch, width_per_pt * run.size, spacing_pt, face.rl_name, run.size, run.color, run.bold)
                 )
         for left, right in itertools.pairwise(atoms):
             # The measured figures are for 16 pt text; the spaces grow with the size.
@@ -74,6 +65,21 @@ class Shaper:
             # LibreOffice and so loses its character spacing (measured).
             atoms[0].boundary += self.boundary * atoms[0].size / 16
         return atoms
+
+    def glyph(self, role: str, ch: str) -> tuple[FontFace, float]:
+        """The face that draws ``ch`` for ``role`` and its advance per pt of size (looked up once per process)."""
+        key = (id(self.fonts), role, ch)
+        found = _GLYPHS.get(key)
+        if found is None:
+            face = self.fonts.face_for_char(role, ch) or self.fonts.face(role)
+            found = _GLYPHS[key] = (face, face.advance(ch, 1.0))
+        return found
+
+    def _report(self, role: str, ch: str, face: FontFace, where: str) -> None:
+        if face.has(ch):
+            self._warn(ch, where, f"{self.fonts.face(role).family} 缺少此字，改用 {face.family} (drawn from the fallback font)")
+        else:
+            self._warn(ch, where, "没有任何字体含有此字，打印为空白方框 (no font has this character)")
 
     def boundary_space(self, left: str, right: str) -> tuple[float, float]:
         """Extra space between Chinese and Latin text, as Word, WPS and LibreOffice add it.

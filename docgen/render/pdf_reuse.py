@@ -17,7 +17,7 @@ from typing import Any
 
 from reportlab.pdfbase import pdfdoc, ttfonts
 
-MAX_BYTES = 48 * 1024 * 1024  # per cache
+MAX_BYTES = 24 * 1024 * 1024  # per cache: a batch reuses a few MB of subsets; keep workers far from 300 MB
 
 
 class _LRU:
