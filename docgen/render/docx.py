@@ -2,7 +2,7 @@
 
 Takes the rows (paragraphs with exact line heights, spacers of exact
 heights) and returns .docx bytes. Every element has a named paragraph style
-(正文, 一级标题 …) so a user can restyle the document; page numbers are PAGE
+(公文正文, 一级标题 …) so a user can restyle the document; page numbers are PAGE
 fields in odd and even footers; the section carries the page geometry and the
 lines-only document grid that makes Word, WPS and LibreOffice lay the text on
 the same 22 × 28 grid as the PDF. Rules, seals and the 文件 of a joint mark

@@ -217,7 +217,6 @@ def ppr_xml(
     line_auto: bool = False,
     ind: tuple[float, float, float] | None = None,
     jc: str | None = None,
-    sect_pr: str = "",
 ) -> str:
     """A w:pPr with its children in schema order; ``ind`` is (left, right, first line; negative = hanging)."""
     parts = [f'<w:pStyle w:val="{style_id}"/>']
@@ -238,7 +237,7 @@ def ppr_xml(
         parts.append(f'<w:ind w:left="{twips(left)}" w:right="{twips(right)}" {first_attr}/>')
     if jc is not None:
         parts.append(f'<w:jc w:val="{jc}"/>')
-    return f"<w:pPr>{''.join(parts)}{sect_pr}</w:pPr>"
+    return f"<w:pPr>{''.join(parts)}</w:pPr>"
 
 
 def rpr_xml(
