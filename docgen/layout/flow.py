@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from PIL import Image as PILImage  # Pillow comes with reportlab
 
 from docgen.layout.boxes import PictureMark, Row, RuleMark, Run, Tab, TextMark
-from docgen.layout.linebreak import Atom, trailing_space
+from docgen.layout.linebreak import Atom, natural_width
 from docgen.layout.numbering import HeadingCounter, chinese_date
 from docgen.layout.shaping import Shaper
 from docgen.model import Attachment, Block, Document, Heading, Image, Loc, PageBreak, Paragraph, Table
@@ -102,7 +102,7 @@ class FlowBuilder:
 
     def width(self, runs: list[Run], where: str, spacing: bool = True) -> float:
         atoms: list[Atom] = self.shaper.shape(runs, where, spacing, report=False)
-        return sum(a.advance for a in atoms) - (trailing_space(atoms[-1]) if atoms else 0)
+        return natural_width(atoms)
 
     def el(self, name: str) -> ElementStyle:
         return self.style.element(name)

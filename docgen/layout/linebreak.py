@@ -73,6 +73,11 @@ def trailing_space(atom: Atom) -> float:
     return atom.autospace + (0.0 if is_latin(atom.ch) else atom.boundary) + atom.spacing
 
 
+def natural_width(atoms: Sequence[Atom]) -> float:
+    """The width ``atoms`` take on a line they end: every advance, less the last one's trailing space."""
+    return sum(a.advance for a in atoms) - trailing_space(atoms[-1]) if atoms else 0.0
+
+
 def is_latin(ch: str) -> bool:
     return "!" <= ch <= "~"
 
@@ -146,8 +151,7 @@ def hung_tail(atoms: Sequence[Atom], start: int, end: int, avail: float) -> bool
     """Whether the line's last atom hangs past the right edge."""
     if end <= start or atoms[end - 1].ch not in HANGING:
         return False
-    natural = sum(a.advance for a in atoms[start:end]) - trailing_space(atoms[end - 1])
-    return natural > avail + EPSILON
+    return natural_width(atoms[start:end]) > avail + EPSILON
 
 
 def place_line(
@@ -157,8 +161,7 @@ def place_line(
     xs: list[float] = []
     hangs = hung_tail(atoms, start, end, avail)
     body_end = end - 1 if hangs else end
-    natural = sum(a.advance for a in atoms[start:body_end]) - (trailing_space(atoms[body_end - 1]) if body_end > start else 0)
-    extra = avail - natural
+    extra = avail - natural_width(atoms[start:body_end])
     gaps: list[int] = []  # atom indices after which justification space goes
     if align == "both" and not last and extra > 0:
         units = _units(atoms[start:body_end])

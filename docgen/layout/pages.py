@@ -26,7 +26,7 @@ from docgen.layout.boxes import (
     TextMark,
 )
 from docgen.layout.flow import Geometry, spacer
-from docgen.layout.linebreak import Atom, break_lines, place_line
+from docgen.layout.linebreak import Atom, break_lines, natural_width, place_line
 from docgen.layout.shaping import Shaper
 from docgen.style import MM, Style
 
@@ -66,7 +66,7 @@ class Paginator:
             glyphs: list[Glyph] = []
             for tab in row.tabs:
                 atoms = self.shape(tab.runs, row, where)
-                natural = sum(a.advance for a in atoms) - (atoms[-1].spacing if atoms else 0)
+                natural = natural_width(atoms)
                 x = left + tab.pos
                 if tab.align == "right":
                     x -= natural
