@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import subprocess
+from pathlib import Path
 
 import pytest
 from conftest import Built
@@ -325,3 +326,20 @@ def test_missing_glyph_is_drawn_from_the_fallback_and_reported(tmp_path) -> None
     drawn = {c["text"]: c["fontname"].split("+")[-1] for c in chars}
     assert drawn["喆"] == drawn["堃"] != drawn["张"]  # the fallback face, not a blank
     assert drawn["张"] == "FandolFang-Regular"
+
+
+def test_same_document_from_another_folder_gives_the_same_pdf(tmp_path) -> None:
+    """Batch jobs diff this year's output with last year's, built elsewhere: no path may leak into the bytes."""
+    import shutil
+
+    from docgen.build import build_file
+
+    source = Path(__file__).resolve().parent.parent / "examples"
+    outputs = []
+    for name in ("a", "b/deeper"):
+        folder = tmp_path / name
+        shutil.copytree(source / "seals", folder / "seals")
+        shutil.copy(source / "joint-notice.yaml", folder)
+        build_file(folder / "joint-notice.yaml", folder / "out")
+        outputs.append(folder / "out" / "joint-notice.pdf")
+    assert outputs[0].read_bytes() == outputs[1].read_bytes()

@@ -12,9 +12,11 @@ import io
 import itertools
 import math
 from collections.abc import Iterator
+from pathlib import Path
 
 from PIL import Image as PILImage
 from reportlab.lib.colors import HexColor
+from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 
@@ -75,7 +77,7 @@ class _Painter:
                 self.rule(mark, row)
             elif isinstance(mark, PictureMark):
                 self.canvas.drawImage(
-                    str(mark.path),
+                    _image(mark.path),
                     self.left + mark.x,
                     self.h - (row.top + mark.dy + mark.height),
                     mark.width,
@@ -89,7 +91,7 @@ class _Painter:
                 w_px, h_px = im.size
             width = row.height * w_px / h_px
             x = self.left + (self.text_width - width) / 2
-            self.canvas.drawImage(str(row.picture), x, self.h - row.top - row.height, width, row.height, mask="auto")
+            self.canvas.drawImage(_image(row.picture), x, self.h - row.top - row.height, width, row.height, mask="auto")
 
     def line(self, line: Line) -> None:
         if not line.glyphs:
@@ -158,6 +160,12 @@ class _Painter:
                     self.line(Line(line.glyphs, baseline=top + n * box.line_height + self.cell_baseline))
 
 
+
+
+def _image(path: Path) -> ImageReader:
+    """An image reportlab names by its content: given a file name it names it by the path,
+    and the same document built in another folder would give other bytes."""
+    return ImageReader(str(path))
 
 
 def _evenly_spaced(glyphs: list[Glyph]) -> Iterator[tuple[list[Glyph], float]]:
