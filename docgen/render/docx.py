@@ -163,7 +163,7 @@ class _DocxWriter:
         st = self.add_style(name)
         self.paragraph_style_props(st.element, float(el.line_pitch_pt or self.style.pitch), row.align)
         pp = st.element.get_or_add_pPr()
-        if kind in ("body", "h1", "h2", "h3", "h4"):
+        if kind in INDENTED:
             oxml.indent(pp, 0, 0, row.first_indent)
         if kind in OUTLINE_LEVELS:
             oxml.set_p(pp, "w:outlineLvl", **{"w:val": str(OUTLINE_LEVELS[kind])})
@@ -222,12 +222,7 @@ class _DocxWriter:
         oxml.set_p(pp, "w:pStyle", **{"w:val": pstyle})
         oxml.indent(pp, indent if align == "left" else 0, indent if align == "right" else 0, 0)
         oxml.set_p(pp, "w:jc", **{"w:val": align})
-        rpr_xml = (
-            f'<w:rPr><w:rFonts w:ascii="{self.family(el.font)}" w:hAnsi="{self.family(el.font)}" '
-            f'w:eastAsia="{self.family(el.font)}" w:cs="{self.family(el.font)}"/><w:spacing w:val="0"/>'
-            f'<w:sz w:val="{round(el.size_pt * 2)}"/><w:szCs w:val="{round(el.size_pt * 2)}"/></w:rPr>'
-        )
-        oxml.page_field(p, rpr_xml, before, after)
+        oxml.page_field(p, oxml.rpr_xml(self.run_fonts(el.font), el.size_pt, spacing=0.0), before, after)
 
     def page_number_style(self) -> str:
         el = self.style.element("page_number")
@@ -284,7 +279,7 @@ class _DocxWriter:
         if row.tabs:
             content += self.tab_runs_xml(row, props)
         elif row.runs:
-            if row.kind not in ("body", "h1", "h2", "h3", "h4") or row.left_indent or row.right_indent:
+            if row.kind not in INDENTED or row.left_indent or row.right_indent:
                 props["ind"] = (row.left_indent, row.right_indent, row.first_indent)
             props["jc"] = ALIGN[row.align]
             for run in row.runs:
