@@ -47,16 +47,30 @@ class Line:
         return "".join(g.ch for g in self.glyphs)
 
 
+AT_ROW_BOTTOM = -1.0  # RuleMark.dy for a rule on the bottom edge of its row, whatever its height
+
+
 @dataclass
 class RuleMark:
     """A horizontal rule, positioned relative to the top of the row that carries it."""
 
     x0: float
     x1: float
-    dy: float  # centre line, below the row's top
+    dy: float  # centre line, below the row's top; AT_ROW_BOTTOM for the row's bottom edge
     thickness: float
     color: str
     star: float = 0.0  # diameter of a ★ interrupting the rule at its centre (R-HDR-14), 0 for none
+
+    def y(self, row: Row) -> float:
+        """The rule's centre line, pt from the page top, once ``row`` is placed."""
+        return row.top + (row.total_height if self.dy == AT_ROW_BOTTOM else self.dy)
+
+    def segments(self) -> list[tuple[float, float]]:
+        """The stretches drawn: the whole rule, or the two sides of the star with a gap around it."""
+        if not self.star:
+            return [(self.x0, self.x1)]
+        centre, gap = (self.x0 + self.x1) / 2, self.star / 2 * 1.6
+        return [(self.x0, centre - gap), (centre + gap, self.x1)]
 
 
 @dataclass
@@ -122,7 +136,8 @@ class Row:
     # Set by pagination: page index (0-based) and top of the row on that page.
     page: int = 0
     top: float = 0.0
-    picture: Path | None = None  # an inline picture row (block image)
+    picture: Path | None = None  # an inline picture row (block image), ``height`` high
+    picture_width: float = 0.0
     char_spacing: float | None = None  # None: the grid's character spacing
     table_cells: list[list[str]] | None = None
     table_header: bool = False

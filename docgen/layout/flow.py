@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from PIL import Image as PILImage  # Pillow comes with reportlab
 
-from docgen.layout.boxes import PictureMark, Row, RuleMark, Run, Tab, TextMark
+from docgen.layout.boxes import AT_ROW_BOTTOM, PictureMark, Row, RuleMark, Run, Tab, TextMark
 from docgen.layout.linebreak import Atom, natural_width
 from docgen.layout.numbering import HeadingCounter, chinese_date
 from docgen.layout.shaping import Shaper
@@ -359,7 +359,9 @@ class FlowBuilder:
             w_px, h_px = im.size
         width = min((image.width_mm or 156) * MM, self.style.text_width)
         height = width * h_px / w_px
-        return Row(kind="image", picture=image.path, height=height, align="center", line_height=height)
+        return Row(
+            kind="image", picture=image.path, picture_width=width, height=height, align="center", line_height=height
+        )
 
     def attachment_list(self) -> list[Row]:
         """附件说明 (R-ATTN-1/2): 2 字 in; wrapped names continue under the name's first character."""
@@ -487,7 +489,7 @@ class FlowBuilder:
         rows[0].marks.append(RuleMark(0, width, 0, thick, black))
         if c.cc and tabs:
             printed.marks.append(RuleMark(0, width, 0, thin, black))
-        rows[-1].marks.append(RuleMark(0, width, -1, thick, black))  # -1: at the row's bottom
+        rows[-1].marks.append(RuleMark(0, width, AT_ROW_BOTTOM, thick, black))
         return rows
 
 

@@ -20,7 +20,6 @@ import docx
 from docx.oxml import parse_xml
 from docx.oxml.ns import qn
 from lxml.etree import _Element
-from PIL import Image as PILImage
 
 from docgen.fonts.docx_fonts import clean_docx_fonts, run_font_attributes, set_run_fonts
 from docgen.layout.boxes import Layout, PictureMark, Row, RuleMark, Run, TextMark
@@ -268,10 +267,8 @@ class _DocxWriter:
         content: list[str] = []
         if row.picture is not None:
             props.update(line_auto=True, jc="center")
-            with PILImage.open(row.picture) as im:
-                w_px, h_px = im.size
             rel_id, _ = self.document.part.get_or_add_image(str(row.picture))
-            content.append(oxml.picture_inline(self.next_id(), rel_id, row.height * w_px / h_px, row.height))
+            content.append(oxml.picture_inline(self.next_id(), rel_id, row.picture_width, row.height))
         elif not (row.runs or row.tabs):
             props["line"] = row.height
         elif float(el_line or self.style.pitch) != row.line_height:
@@ -324,17 +321,15 @@ class _DocxWriter:
     def mark_xml(self, mark: RuleMark | PictureMark | TextMark, row: Row) -> str:
         left = self.style.left
         if isinstance(mark, RuleMark):
-            dy = row.total_height if mark.dy == -1 else mark.dy
-            y = row.top + dy
-            x0, x1 = left + mark.x0, left + mark.x1
-            if not mark.star:
-                return oxml.line_shape(self.next_id(), x0, x1, y, mark.thickness, mark.color)
-            cx, r = (x0 + x1) / 2, mark.star / 2
-            return (
-                oxml.line_shape(self.next_id(), x0, cx - r * 1.6, y, mark.thickness, mark.color)
-                + oxml.line_shape(self.next_id(), cx + r * 1.6, x1, y, mark.thickness, mark.color)
-                + oxml.star_shape(self.next_id(), cx, y, mark.star, mark.color)
-            )
+            y = mark.y(row)
+            shapes = [
+                oxml.line_shape(self.next_id(), left + x0, left + x1, y, mark.thickness, mark.color)
+                for x0, x1 in mark.segments()
+            ]
+            if mark.star:
+                centre = left + (mark.x0 + mark.x1) / 2
+                shapes.append(oxml.star_shape(self.next_id(), centre, y, mark.star, mark.color))
+            return "".join(shapes)
         if isinstance(mark, PictureMark):
             rel_id, _ = self.document.part.get_or_add_image(str(mark.path))
             return oxml.picture_anchor(

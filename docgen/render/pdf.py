@@ -14,7 +14,6 @@ import math
 from collections.abc import Iterator
 from pathlib import Path
 
-from PIL import Image as PILImage
 from reportlab.lib.colors import HexColor
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
@@ -87,11 +86,9 @@ class _Painter:
             elif isinstance(mark, TextMark) and mark.line is not None:
                 self.line(mark.line)
         if row.picture is not None:
-            with PILImage.open(row.picture) as im:
-                w_px, h_px = im.size
-            width = row.height * w_px / h_px
-            x = self.left + (self.text_width - width) / 2
-            self.canvas.drawImage(_image(row.picture), x, self.h - row.top - row.height, width, row.height, mask="auto")
+            x = self.left + (self.text_width - row.picture_width) / 2
+            y = self.h - row.top - row.height
+            self.canvas.drawImage(_image(row.picture), x, y, row.picture_width, row.height, mask="auto")
 
     def line(self, line: Line) -> None:
         if not line.glyphs:
@@ -120,21 +117,17 @@ class _Painter:
         self.canvas.drawText(text)
 
     def rule(self, mark: RuleMark, row: Row) -> None:
-        left = self.left
-        dy = row.total_height if mark.dy == -1 else mark.dy
-        y = self.h - (row.top + dy)
+        y = self.h - mark.y(row)
         color = HexColor("#" + mark.color)
         c = self.canvas
         c.setStrokeColor(color)
         c.setLineWidth(mark.thickness)
-        x0, x1 = left + mark.x0, left + mark.x1
+        for x0, x1 in mark.segments():
+            c.line(self.left + x0, y, self.left + x1, y)
         if not mark.star:
-            c.line(x0, y, x1, y)
             return
-        # R-HDR-14: the rule broken on both sides of a solid red star at its centre.
-        cx, r = (x0 + x1) / 2, mark.star / 2
-        c.line(x0, y, cx - r * 1.6, y)
-        c.line(cx + r * 1.6, y, x1, y)
+        # R-HDR-14: a solid red star at the rule's centre.
+        cx, r = self.left + (mark.x0 + mark.x1) / 2, mark.star / 2
         c.setFillColor(color)
         path = c.beginPath()
         for k in range(10):
