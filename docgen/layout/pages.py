@@ -75,9 +75,7 @@ class Paginator:
                 extra = 0.0
                 if tab.align == "distribute" and len(atoms) > 1:
                     extra = (tab.width - natural) / (len(atoms) - 1)
-                for atom in atoms:
-                    glyphs.append(_glyph(atom, x))
-                    x += atom.advance + extra
+                glyphs += _set(atoms, x, extra)
             row.lines = [Line(glyphs, height=row.line_height, horiz_scale=row.horiz_scale)]
             return
         atoms = self.shape(row.runs, row, where)
@@ -197,12 +195,7 @@ class Paginator:
             self.y += line.height
         for mark in row.marks:
             if isinstance(mark, TextMark):
-                atoms = self.shape(mark.runs, row, row.kind)
-                x = self.style.left + mark.x
-                glyphs = []
-                for atom in atoms:
-                    glyphs.append(_glyph(atom, x))
-                    x += atom.advance
+                glyphs = _set(self.shape(mark.runs, row, row.kind), self.style.left + mark.x)
                 mark.line = Line(glyphs, baseline=row.top + mark.centre_dy + mark.baseline_shift,
                                  horiz_scale=mark.horiz_scale)
 
@@ -280,17 +273,22 @@ class Paginator:
             width = sum(a.advance for a in atoms)
             odd = page.number % 2 == 1 or not cfg.odd_even
             x = self.style.right - indent - width if odd else self.style.left + indent
-            glyphs = []
-            for atom in atoms:
-                glyphs.append(_glyph(atom, x))
-                x += atom.advance
-            page.page_number_line = Line(glyphs, baseline=baseline)
+            page.page_number_line = Line(_set(atoms, x), baseline=baseline)
 
 
 def _page_break_spacer(height: float) -> Row:
     row = spacer(height)
     row.page_break_before = True
     return row
+
+
+def _set(atoms: list[Atom], x: float, extra: float = 0.0) -> list[Glyph]:
+    """Glyphs one after another from ``x``, ``extra`` added after each (distributed text)."""
+    glyphs = []
+    for atom in atoms:
+        glyphs.append(_glyph(atom, x))
+        x += atom.advance + extra
+    return glyphs
 
 
 def _glyph(atom: Atom, x: float) -> Glyph:
