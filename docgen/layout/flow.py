@@ -195,8 +195,12 @@ class FlowBuilder:
         el = self.el("issuer_mark")
         lh = self.line_height("issuer_mark")
         max_width = min(self.style.header.mark_max_width_mm * MM, self.style.text_width)
+
+        def mark_width(text: str) -> float:
+            return self.width([self.run("issuer_mark", text)], "发文机关标志", spacing=False) if text else 0.0
+
         if len(names) == 1:
-            natural = self.width([self.run("issuer_mark", names[0])], "发文机关标志", spacing=False)
+            natural = mark_width(names[0])
             scale = self.fit_scale(natural, max_width)
             size = el.size_pt
             min_scale = float(self.style.header.mark_min_scale)
@@ -212,8 +216,8 @@ class FlowBuilder:
         if all(n.endswith("文件") for n in names):
             suffix = "文件"
             names = [n[: -len(suffix)] for n in names]
-        name_width = max(self.width([self.run("issuer_mark", n)], "发文机关标志", spacing=False) for n in names)
-        suffix_width = self.width([self.run("issuer_mark", suffix)], "发文机关标志", spacing=False) if suffix else 0
+        name_width = max(mark_width(n) for n in names)
+        suffix_width = mark_width(suffix)
         gap = el.size_pt * 0.5 if suffix else 0
         scale = self.fit_scale(name_width + gap + suffix_width, max_width)
         block_width = (name_width + gap + suffix_width) * scale
