@@ -15,6 +15,7 @@ import zlib
 from collections import OrderedDict
 from typing import Any
 
+from reportlab import rl_config
 from reportlab.pdfbase import pdfdoc, ttfonts
 
 MAX_BYTES = 24 * 1024 * 1024  # per cache: a batch reuses a few MB of subsets; keep workers far from 300 MB
@@ -56,6 +57,25 @@ class _ReusingZCompress(pdfdoc.PDFStreamFilterZCompress):
         return encoded
 
 
+def _format_whole_numbers(array_format: Any) -> Any:
+    """PDFArray.format with integers formatted at once: every font subset's Widths is
+    an array of up to 256 integers, which reportlab formats one by one through a
+    text codec (a third of writing the file). Same bytes: ``%d`` numbers, ten to a
+    line, as reportlab lays out arrays when ``pdfMultiLine`` is off."""
+
+    def format_array(array: pdfdoc.PDFArray, document: Any, *args: Any) -> bytes:
+        numbers = array.sequence
+        if (
+            rl_config.pdfMultiLine or array.multiline == "forced"
+            or not numbers or any(type(n) is not int for n in numbers)
+        ):
+            return array_format(array, document, *args)
+        lines = [b" ".join(b"%d" % n for n in numbers[i : i + 10]) for i in range(0, len(numbers), 10)]
+        return b"[ " + b" \n  ".join(lines) + b" ]"
+
+    return format_array
+
+
 _subsets = _LRU(MAX_BYTES)
 _installed = False
 
@@ -78,4 +98,5 @@ def install() -> None:
     ttfonts.TTFontFace.makeSubset = reusing_make_subset
     # reportlab looks the filter up as pdfdoc.PDFZCompress each time it writes a stream.
     pdfdoc.PDFZCompress = _ReusingZCompress()
+    pdfdoc.PDFArray.format = _format_whole_numbers(pdfdoc.PDFArray.format)
     _installed = True
