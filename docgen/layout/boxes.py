@@ -22,7 +22,7 @@ class Run:
     bold: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class Glyph:
     ch: str
     x: float  # left edge, pt from the page's left edge

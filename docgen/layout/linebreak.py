@@ -30,7 +30,7 @@ HANGING = frozenset("!,.:;?、。！，．：；？")
 EPSILON = 0.01  # pt; widths are sums of floats
 
 
-@dataclass
+@dataclass(slots=True)
 class Atom:
     """One character, shaped: its advance and what follows it."""
 

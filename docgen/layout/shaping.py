@@ -8,16 +8,16 @@ no font has is reported, never dropped.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from docgen.fonts import FontFace, FontSet
 from docgen.layout.boxes import Run
 from docgen.layout.linebreak import Atom
 
 OPENING_QUOTES = frozenset("“‘")
-# (font set, role, character) → (face, advance per pt): font sets live for the process.
-_GLYPHS: dict[tuple[int, str, str], tuple[FontFace, float]] = {}
+# (font set, role) → character → (face, advance per pt): font sets live for the process.
+_GLYPHS: dict[tuple[int, str], dict[str, tuple[FontFace, float]]] = {}
 
 
 def is_cjk(ch: str) -> bool:
@@ -28,6 +28,27 @@ def is_cjk(ch: str) -> bool:
 def is_latin_alnum(ch: str) -> bool:
     return ch.isascii() and ch.isalnum()
 
+
+class CharClass(NamedTuple):
+    """What the spacing between two characters depends on (see ``Shaper.boundary_space``)."""
+
+    space: bool
+    latin_run: bool  # ASCII !–~, or …/—, which the .docx tags as English
+    ascii: bool
+    cjk: bool
+    latin_alnum: bool
+
+
+_CLASSES: dict[str, CharClass] = {}
+
+
+def char_class(ch: str) -> CharClass:
+    found = _CLASSES.get(ch)
+    if found is None:
+        found = _CLASSES[ch] = CharClass(
+            ch.isspace(), "!" <= ch <= "~" or ch in "…—", ch.isascii(), is_cjk(ch), is_latin_alnum(ch)
+        )
+    return found
 
 
 class Shaper:
@@ -43,36 +64,52 @@ class Shaper:
         self.latin_role = latin_role
         self.warnings: list[str] = []
         self._reported: set[tuple[str, str]] = set()
+        # (left class, right class) → (boundary, autospace) at 16 pt: a few dozen pairs occur.
+        self._pair_spaces: dict[tuple[CharClass, CharClass], tuple[float, float]] = {}
 
     def shape(self, runs: Iterable[Run], where: str, spacing: bool = True, report: bool = True) -> list[Atom]:
         """Atoms for ``runs``; with ``report``, a character no font of its role has is a warning naming ``where``."""
         atoms: list[Atom] = []
+        latin_role = self.latin_role
+        latin_glyphs = self._glyphs(latin_role) if latin_role else None
         for run in runs:
             spacing_pt = self.char_spacing if spacing else 0.0
+            size, color, bold = run.size, run.color, run.bold
+            run_glyphs = self._glyphs(run.role)
             for ch in run.text:
-                role = self.latin_role if self.latin_role and ch.isascii() and not ch.isspace() else run.role
-                face, width_per_pt = self.glyph(role, ch)
+                if latin_glyphs is not None and ch.isascii() and not ch.isspace():
+                    role, glyphs = latin_role, latin_glyphs
+                else:
+                    role, glyphs = run.role, run_glyphs
+                face, width_per_pt = glyphs.get(ch) or self._look_up(glyphs, role, ch)
                 if report and face.role != role:
                     self._report(role, ch, face, where)
-                atoms.append(
-                    Atom(ch, width_per_pt * run.size, spacing_pt, face.rl_name, run.size, run.color, run.bold)
-                )
-        for left, right in itertools.pairwise(atoms):
-            # The measured figures are for 16 pt text; the spaces grow with the size.
-            left.boundary, left.autospace = (x * left.size / 16 for x in self.boundary_space(left.ch, right.ch))
+                atoms.append(Atom(ch, width_per_pt * size, spacing_pt, face.rl_name, size, color, bold))
+        classes = [char_class(a.ch) for a in atoms]
+        pair_spaces = self._pair_spaces
+        for k in range(len(atoms) - 1):
+            pair = (classes[k], classes[k + 1])
+            spaces = pair_spaces.get(pair)
+            if spaces is None:
+                spaces = pair_spaces[pair] = self.boundary_space(*pair)
+            boundary, autospace = spaces
+            if boundary or autospace:
+                left = atoms[k]
+                # The measured figures are for 16 pt text; the spaces grow with the size.
+                left.boundary, left.autospace = boundary * left.size / 16, autospace * left.size / 16
         if atoms and atoms[0].ch in OPENING_QUOTES:
             # A quotation mark opening a paragraph is a script run of its own in
             # LibreOffice and so loses its character spacing (measured).
             atoms[0].boundary += self.boundary * atoms[0].size / 16
         return atoms
 
-    def glyph(self, role: str, ch: str) -> tuple[FontFace, float]:
+    def _glyphs(self, role: str) -> dict[str, tuple[FontFace, float]]:
+        return _GLYPHS.setdefault((id(self.fonts), role), {})
+
+    def _look_up(self, glyphs: dict[str, tuple[FontFace, float]], role: str, ch: str) -> tuple[FontFace, float]:
         """The face that draws ``ch`` for ``role`` and its advance per pt of size (looked up once per process)."""
-        key = (id(self.fonts), role, ch)
-        found = _GLYPHS.get(key)
-        if found is None:
-            face = self.fonts.face_for_char(role, ch) or self.fonts.face(role)
-            found = _GLYPHS[key] = (face, face.advance(ch, 1.0))
+        face = self.fonts.face_for_char(role, ch) or self.fonts.face(role)
+        found = glyphs[ch] = (face, face.advance(ch, 1.0))
         return found
 
     def _report(self, role: str, ch: str, face: FontFace, where: str) -> None:
@@ -81,7 +118,7 @@ class Shaper:
         else:
             self._warn(ch, where, "没有任何字体含有此字，打印为空白方框 (no font has this character)")
 
-    def boundary_space(self, left: str, right: str) -> tuple[float, float]:
+    def boundary_space(self, left: CharClass, right: CharClass) -> tuple[float, float]:
         """Extra space between Chinese and Latin text, as Word, WPS and LibreOffice add it.
 
         Measured on LibreOffice 7.4 at 16 pt: where the text changes between
@@ -91,14 +128,12 @@ class Shaper:
         digit also gets the Asian/Latin autospace (1/5 of the font size).
         Returns (boundary, autospace).
         """
-        if left.isspace() != right.isspace():
+        if left.space != right.space:
             # A space starts or ends a run of its own: the character before the change loses its spacing too.
-            return (self.boundary, 0.0) if left.isascii() and right.isascii() else (0.0, 0.0)
-        left_ascii = "!" <= left <= "~" or left in "…—"
-        right_ascii = "!" <= right <= "~" or right in "…—"
-        if left_ascii == right_ascii or left.isspace():
+            return (self.boundary, 0.0) if left.ascii and right.ascii else (0.0, 0.0)
+        if left.latin_run == right.latin_run or left.space:
             return 0.0, 0.0
-        alnum_pair = (is_cjk(left) and is_latin_alnum(right)) or (is_latin_alnum(left) and is_cjk(right))
+        alnum_pair = (left.cjk and right.latin_alnum) or (left.latin_alnum and right.cjk)
         return self.boundary, self.autospace if alnum_pair else 0.0
 
     def _warn(self, ch: str, where: str, what: str) -> None:
