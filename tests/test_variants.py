@@ -109,3 +109,17 @@ def test_practice_bold_headings_in_both_outputs(tmp_path: Path) -> None:  # R-FO
     heading = xml[xml.index("考核对象") - 700 : xml.index("考核对象")]
     assert "<w:b/>" in heading
     assert "<w:b/>" not in xml[xml.index("总体要求") - 700 : xml.index("总体要求")]  # 黑体 stays as it is
+
+
+def test_a_title_of_many_lines(tmp_path: Path) -> None:  # R-TITLE-2
+    """Trying every set of breaks took hours for a title of 17 lines; the lines are now filled in turn."""
+    title = "关于" + "做好年度工作" * 50 + "的通知"
+    (tmp_path / "long.yaml").write_text(f"title: {title}\nbody:\n  - 正文。\n", encoding="utf-8")
+    build_file(tmp_path / "long.yaml", tmp_path)
+    lines = [line for page in read_pdf(tmp_path / "long.pdf") for line in page.lines]
+    title_lines = [line for line in lines if line.chars[0]["size"] > 20]  # 二号
+    assert "".join(line.text for line in title_lines) == title
+    assert len(title_lines) == 17
+    widest = 156 - 2 * 22 * MM_PER_PT  # R-TITLE-2: no completely full line
+    assert all(line.x1_mm - line.x0_mm <= widest + 0.2 for line in title_lines)
+    assert all(line.text[:2] == "工作" for line in title_lines[1:])  # broken between words

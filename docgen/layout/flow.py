@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from PIL import Image as PILImage  # Pillow comes with reportlab
@@ -23,6 +24,9 @@ from docgen.model import Attachment, Block, Document, Heading, Image, Loc, PageB
 from docgen.style import MM, ElementStyle, Style
 
 EM_ASCENT = 0.88  # share of the em box above the baseline (spec §1.2)
+# Sets of title breaks compared at most: a title of two to four lines has far fewer;
+# one of ten lines would have billions.
+TITLE_SEARCH_LIMIT = 20_000
 
 
 @dataclass
@@ -311,6 +315,9 @@ class FlowBuilder:
         candidates = sorted(penalty)
         needed = math.ceil(total / max_width)
         for count in range(needed, needed + 3):
+            if math.comb(len(candidates), count - 1) > TITLE_SEARCH_LIMIT:
+                # A title of many lines (beyond what R-TITLE-2 has in mind): fill the lines in turn.
+                return _fill_lines(title, candidates, width, max_width) or _cut_evenly(title, needed)
             best: list[str] | None = None
             best_score = math.inf
             for cuts in itertools.combinations(candidates, count - 1):
@@ -324,8 +331,7 @@ class FlowBuilder:
                     best, best_score = parts, score
             if best is not None:
                 return best
-        per = math.ceil(len(title) / needed)  # no boundary fits at all: cut evenly
-        return [title[i : i + per] for i in range(0, len(title), per)]
+        return _cut_evenly(title, needed)  # no boundary fits at all
 
     def recipients_text(self) -> str:
         return "，".join(self.doc.recipients).rstrip("：:") + "："
@@ -495,6 +501,32 @@ class FlowBuilder:
             printed.marks.append(RuleMark(0, width, 0, thin, black))
         rows[-1].marks.append(RuleMark(0, width, AT_ROW_BOTTOM, thick, black))
         return rows
+
+
+def _fill_lines(
+    title: str, candidates: list[int], width: Callable[[str], float], max_width: float
+) -> list[str] | None:
+    """Each line as long as it may be, breaking only at ``candidates``; None when a piece fits no line."""
+    lines: list[str] = []
+    start = 0
+    while width(title[start:]) > max_width:
+        end = None
+        for point in candidates:
+            if point <= start:
+                continue
+            if width(title[start:point]) > max_width:
+                break
+            end = point
+        if end is None:
+            return None
+        lines.append(title[start:end])
+        start = end
+    return [*lines, title[start:]]
+
+
+def _cut_evenly(title: str, count: int) -> list[str]:
+    per = math.ceil(len(title) / count)
+    return [title[i : i + per] for i in range(0, len(title), per)]
 
 
 def title_break_points(title: str) -> list[int]:
