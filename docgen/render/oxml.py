@@ -132,14 +132,11 @@ def _anchor(shape_id: int, x: float, y: float, w: float, h: float, graphic: str,
     )
 
 
-WPS_NS = 'xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape"'
-
-
 def _shape(nv_pr: str, w: float, h: float, geometry: str, look: str, body: str = "<wps:bodyPr/>") -> str:
     """A DrawingML shape (wps:wsp) of one preset geometry, for an anchor."""
     return (
         '<a:graphic><a:graphicData uri="http://schemas.microsoft.com/office/word/2010/wordprocessingShape">'
-        f"<wps:wsp {WPS_NS}>{nv_pr}<wps:spPr>"
+        f"<wps:wsp>{nv_pr}<wps:spPr>"
         f'<a:xfrm><a:off x="0" y="0"/><a:ext cx="{emu(w)}" cy="{emu(h)}"/></a:xfrm>'
         f'<a:prstGeom prst="{geometry}"><a:avLst/></a:prstGeom>{look}</wps:spPr>'
         f"{body}</wps:wsp></a:graphicData></a:graphic>"
@@ -198,13 +195,11 @@ def picture_inline(shape_id: int, rel_id: str, w: float, h: float) -> str:
     )
 
 
-# Namespaces of everything the body strings use, declared once on the fragment they are parsed in.
-BODY_NAMESPACES = nsdecls("w", "wp", "a", "pic", "r")
-
-
 # ---------------------------------------------------------------- body as text
-# Paragraphs are written as XML text and parsed once per document: building
+# Paragraphs are written as XML text, joined into word/document.xml: building
 # them element by element through python-docx took most of the build time.
+# python-docx's w:document declares w, wp, r and wps; a paragraph that draws
+# declares a and pic itself (docx.DRAWING_NS).
 
 
 def ppr_xml(
@@ -217,8 +212,10 @@ def ppr_xml(
     line_auto: bool = False,
     ind: tuple[float, float, float] | None = None,
     jc: str | None = None,
+    section: str | None = None,
 ) -> str:
-    """A w:pPr with its children in schema order; ``ind`` is (left, right, first line; negative = hanging)."""
+    """A w:pPr with its children in schema order; ``ind`` is (left, right, first line; negative = hanging),
+    ``section`` the w:sectPr of a section the paragraph ends."""
     parts = [f'<w:pStyle w:val="{style_id}"/>']
     if keep_next is not None:
         parts.append("<w:keepNext/>" if keep_next else '<w:keepNext w:val="0"/>')
@@ -237,6 +234,8 @@ def ppr_xml(
         parts.append(f'<w:ind w:left="{twips(left)}" w:right="{twips(right)}" {first_attr}/>')
     if jc is not None:
         parts.append(f'<w:jc w:val="{jc}"/>')
+    if section is not None:
+        parts.append(section)
     return f"<w:pPr>{''.join(parts)}</w:pPr>"
 
 
