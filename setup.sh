@@ -22,4 +22,7 @@ echo "==> 安装免费公文字体 (free fonts: Fandol, Noto Serif CJK SC)"
 
 echo "==> 生成示例 (building examples into out/)"
 .venv/bin/docgen build data examples -o out
+echo "==> 批量示例：每个县区每年一份 (batch example: one report per county and year, into out/yearly/)"
+.venv/bin/docgen build examples/yearly/annual-report.yaml --each examples/yearly/counties.csv \
+    --name "{{ year }}-{{ county }}" -o out/yearly
 echo "完成 (done)：out/ 中是生成的 .docx 和 .pdf；命令行工具为 .venv/bin/docgen"

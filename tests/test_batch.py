@@ -6,6 +6,7 @@ needed: worker processes (``-j 2``) and signals.
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 import signal
@@ -24,6 +25,7 @@ from docgen.batch import read_rows, safe_stem
 from docgen.cli import main
 from docgen.errors import DocgenError
 from docgen.load import load_document_text
+from docgen.pdftext import read_pdf
 from docgen.template import fill
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -261,3 +263,22 @@ def test_the_yearly_example_builds_alone_from_its_defaults(tmp_path: Path) -> No
     with pdfplumber.open(tmp_path / "out" / "annual-report.pdf") as pdf:
         assert len(pdf.pages) == 3
         assert "青山县人民政府关于" in pdf.pages[0].extract_text()
+
+
+def test_the_yearly_example_builds_every_row(tmp_path: Path) -> None:
+    """examples/yearly: every county and year of the CSV, each report filled from its own row."""
+    with COUNTIES.open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) >= 30 and len({r["year"] for r in rows}) >= 3
+    result = run(YEARLY, "--each", COUNTIES, "--name", "{{ year }}-{{ county }}", "-o", tmp_path, "-j", "2",
+                 cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    for row in rows:
+        pages = read_pdf(tmp_path / f"{row['year']}-{row['county']}.pdf")
+        assert len(pages) == 3
+        first = [line.text for line in pages[0].lines]
+        assert f"{row['county']}人民政府文件" in first
+        number = f"{row['abbr']}政发〔{int(row['year']) + 1}〕{row['number']}号"  # 上行文: with 签发人 after it
+        assert f"{number}签发人：{row['leader']}" in first
+        text = "".join(line.text for page in pages for line in page.lines)
+        assert f"地区生产总值{row['gdp']}亿元" in text and f"{row['year']}年，{row['county']}人民政府" in text
