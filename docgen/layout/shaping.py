@@ -8,6 +8,7 @@ no font has is reported, never dropped.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import NamedTuple
 
@@ -39,16 +40,9 @@ class CharClass(NamedTuple):
     latin_alnum: bool
 
 
-_CLASSES: dict[str, CharClass] = {}
-
-
+@functools.cache  # a few thousand characters occur
 def char_class(ch: str) -> CharClass:
-    found = _CLASSES.get(ch)
-    if found is None:
-        found = _CLASSES[ch] = CharClass(
-            ch.isspace(), "!" <= ch <= "~" or ch in "…—", ch.isascii(), is_cjk(ch), is_latin_alnum(ch)
-        )
-    return found
+    return CharClass(ch.isspace(), "!" <= ch <= "~" or ch in "…—", ch.isascii(), is_cjk(ch), is_latin_alnum(ch))
 
 
 class Shaper:

@@ -8,6 +8,7 @@ bytes.
 
 from __future__ import annotations
 
+import functools
 import io
 import itertools
 import math
@@ -117,7 +118,7 @@ class _Painter:
 
         for group, spacing in _evenly_spaced(line.glyphs):
             first = group[0]
-            state("color", first.color, _COLOR_OPERATORS.get(first.color) or _color_operators(first.color))
+            state("color", first.color, _color_operators(first.color))
             # The 公文 faces have no bold: embolden by stroking the outline, as Word and WPS do.
             state("mode", first.bold, "2 Tr" if first.bold else "0 Tr")
             state("spacing", spacing, f"{fp_str(spacing / line.horiz_scale)} Tc")
@@ -172,14 +173,11 @@ class _Painter:
 
 
 
-_COLOR_OPERATORS: dict[str, str] = {}
-
-
+@functools.cache
 def _color_operators(hex_color: str) -> str:
     """Fill and stroke colour operators for an RRGGBB colour (the stroke draws synthetic bold)."""
     rgb = fp_str(*HexColor("#" + hex_color).rgb())
-    _COLOR_OPERATORS[hex_color] = f"{rgb} rg {rgb} RG"
-    return _COLOR_OPERATORS[hex_color]
+    return f"{rgb} rg {rgb} RG"
 
 
 def _image(path: Path) -> ImageReader:
